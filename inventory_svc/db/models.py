@@ -1,0 +1,202 @@
+"""SQLAlchemy 2 models: the one schema shared by SQLite and PostgreSQL.
+
+Relationships are deliberately absent: every query is an explicit statement in a
+repository or service, so nothing lazy-loads behind our back in async code.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT on PostgreSQL, but INTEGER on SQLite so that it stays the rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> Any:
+    return func.now()
+
+
+class Supplier(Base):
+    __tablename__ = "suppliers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    account_number: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    strength: Mapped[str | None] = mapped_column(String(100))
+    form: Mapped[str | None] = mapped_column(String(100))
+    base_unit: Mapped[str] = mapped_column(String(50), default="each")
+    schedule: Mapped[str | None] = mapped_column(String(8))
+    preferred_supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class ItemIdentifier(Base):
+    """GTIN/UPC/EAN are stored as GTIN-14, NDC as the 11-digit 5-4-2 form; `printed` keeps
+    the form on the package so it can be shown back to staff."""
+
+    __tablename__ = "item_identifiers"
+    __table_args__ = (
+        UniqueConstraint("kind", "value", name="uq_item_identifiers_kind_value"),
+        CheckConstraint("units > 0", name="units_positive"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(64), index=True)
+    printed: Mapped[str] = mapped_column(String(64))
+    units: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Location(Base):
+    __tablename__ = "locations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
+    is_virtual: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Lot(Base):
+    """(item, lot number, expiry). `lot_key` makes that triple unique on both databases even
+    when the expiry is unknown (NULLs never collide in a UNIQUE index)."""
+
+    __tablename__ = "lots"
+    __table_args__ = (UniqueConstraint("item_id", "lot_key", name="uq_lots_item_lot_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    lot_number: Mapped[str] = mapped_column(String(20), default="")
+    expiry: Mapped[date | None] = mapped_column(Date)
+    lot_key: Mapped[str] = mapped_column(String(40))
+    recalled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Balance(Base):
+    """On-hand per (location, lot); virtual locations run negative, real ones never."""
+
+    __tablename__ = "balances"
+    __table_args__ = (
+        UniqueConstraint("location_id", "lot_id", name="uq_balances_location_lot"),
+        CheckConstraint("is_virtual OR quantity >= 0", name="never_negative"),
+        Index("ix_balances_item_location", "item_id", "location_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    is_virtual: Mapped[bool] = mapped_column(Boolean, default=False)
+    quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=_now(), onupdate=_now()
+    )
+
+
+class Scan(Base):
+    """Every scan received, applied or rejected; also the idempotency record."""
+
+    __tablename__ = "scans"
+    __table_args__ = (
+        Index("ix_scans_device_id", "device", "id"),
+        Index("ix_scans_status_id", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    device: Mapped[str | None] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(32))
+    location_code: Mapped[str | None] = mapped_column(String(64))
+    to_location_code: Mapped[str | None] = mapped_column(String(64))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    barcode: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    scanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=_now(), index=True
+    )
+
+
+class Movement(Base):
+    """Append-only double-entry ledger line: `quantity` base units of one lot, from -> to."""
+
+    __tablename__ = "movements"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("from_location_id <> to_location_id", name="distinct_locations"),
+        Index("ix_movements_item_id", "item_id", "id"),
+        Index("ix_movements_from_location", "from_location_id", "id"),
+        Index("ix_movements_to_location", "to_location_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    device: Mapped[str | None] = mapped_column(String(200))
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"), index=True)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class ApiKey(Base):
+    """Only a SHA-256 of the key is stored: keys are 256-bit random, so no slow hash is needed."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,112 @@
+"""Domain errors: each carries a stable `code` and the HTTP status it maps to.
+
+The API layer turns every one of them into RFC 9457 problem+json in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "domain_error"
+    status: ClassVar[int] = 422
+    title: ClassVar[str] = "Request cannot be applied"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class BadRequest(DomainError):
+    code = "validation_error"
+    status = 400
+    title = "Invalid request"
+
+
+class BadBarcodeError(DomainError):
+    code = "bad_barcode"
+    status = 422
+    title = "Barcode not understood"
+
+
+class UnknownItem(DomainError):
+    code = "unknown_item"
+    status = 422
+    title = "No item has this identifier"
+
+
+class UnknownLocation(DomainError):
+    code = "unknown_location"
+    status = 422
+    title = "No such location"
+
+
+class ExpiredLot(DomainError):
+    code = "expired_lot"
+    status = 422
+    title = "Lot is expired"
+
+
+class RecalledLot(DomainError):
+    code = "recalled_lot"
+    status = 422
+    title = "Lot is recalled"
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+    status = 409
+    title = "Not enough stock"
+
+
+class UnsupportedAction(DomainError):
+    code = "unsupported_action"
+    status = 422
+    title = "Action not supported here"
+
+
+class InvalidMovement(DomainError):
+    code = "invalid_movement"
+    status = 422
+    title = "Movement not allowed"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class DuplicateIdentifier(Conflict):
+    code = "duplicate_identifier"
+    title = "Identifier already belongs to an item"
+
+
+class DuplicateLocation(Conflict):
+    code = "duplicate_location"
+    title = "Location code already exists"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key already used for a different request"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed for this role"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    status = 401
+    title = "Missing or invalid API key"
