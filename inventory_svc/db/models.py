@@ -6,7 +6,7 @@ repository or service, so nothing lazy-loads behind our back in async code.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +25,9 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -37,6 +39,25 @@ NAMING = {
 
 # BIGINT on PostgreSQL, but INTEGER on SQLite so that it stays the rowid alias.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps are UTC and timezone-aware on both databases (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -53,7 +74,7 @@ class Supplier(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     account_number: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
 
 
 class Item(Base):
@@ -65,7 +86,7 @@ class Item(Base):
     base_unit: Mapped[str] = mapped_column(String(50), default="each")
     schedule: Mapped[str | None] = mapped_column(String(8))
     preferred_supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
 
 
 class ItemIdentifier(Base):
@@ -93,7 +114,7 @@ class Location(Base):
     kind: Mapped[str] = mapped_column(String(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
     is_virtual: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
 
 
 class Lot(Base):
@@ -108,7 +129,7 @@ class Lot(Base):
     expiry: Mapped[date | None] = mapped_column(Date)
     lot_key: Mapped[str] = mapped_column(String(40))
     recalled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
 
 
 class Balance(Base):
@@ -127,7 +148,7 @@ class Balance(Base):
     is_virtual: Mapped[bool] = mapped_column(Boolean, default=False)
     quantity: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=_now(), onupdate=_now()
+        UtcDateTime(), server_default=_now(), onupdate=_now()
     )
 
 
@@ -157,10 +178,8 @@ class Scan(Base):
     error_detail: Mapped[str | None] = mapped_column(Text)
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    scanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    recorded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=_now(), index=True
-    )
+    scanned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now(), index=True)
 
 
 class Movement(Base):
@@ -185,8 +204,8 @@ class Movement(Base):
     device: Mapped[str | None] = mapped_column(String(200))
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"), index=True)
     reference: Mapped[str | None] = mapped_column(String(200))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
 
 
 class ApiKey(Base):
@@ -198,5 +217,5 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(32))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

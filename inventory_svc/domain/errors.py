@@ -110,3 +110,23 @@ class Unauthorized(DomainError):
     code = "unauthorized"
     status = 401
     title = "Missing or invalid API key"
+
+
+PROBLEM_TYPE_BASE = "https://inventory-svc.dev/problems/"
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: object) -> dict[str, object]:
+    """The RFC 9457 body; `type` is a stable URI derived from the code."""
+    body: dict[str, object] = {
+        "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra)
+    return body
+
+
+def to_problem(error: DomainError) -> dict[str, object]:
+    return problem(error.status, error.code, error.title, error.detail, **error.extra)

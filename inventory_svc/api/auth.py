@@ -1,0 +1,47 @@
+"""Bearer API keys -> an Actor on the connection; guards check the role matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from inventory_svc.domain.roles import Permission, allows
+from inventory_svc.services.actors import Actor
+from inventory_svc.services.keys import actor_for_key
+
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/favicon.ico$"]
+
+
+class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException("Send 'Authorization: Bearer <api key>'.")
+        sessions = connection.app.state.sessions
+        async with sessions() as session:
+            actor = await actor_for_key(session, token.strip())
+        if actor is None:
+            raise NotAuthorizedException("This API key is unknown or revoked.")
+        return AuthenticationResult(user=actor, auth=None)
+
+
+def requires(
+    permission: Permission,
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        actor: Actor = connection.user
+        if not allows(actor.role, permission):
+            raise PermissionDeniedException(
+                f"The role {actor.role.value!r} may not {permission.value}."
+            )
+
+    guard.__name__ = f"requires_{permission.value}"
+    return guard

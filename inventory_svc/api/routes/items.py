@@ -1,0 +1,65 @@
+"""Items and their identifiers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inventory_svc.api.auth import requires
+from inventory_svc.api.schemas import IdentifierOut, ItemIn, ItemOut
+from inventory_svc.db.models import Item, ItemIdentifier
+from inventory_svc.domain.roles import Permission
+from inventory_svc.services import catalog
+
+
+def item_out(item: Item, identifiers: Sequence[ItemIdentifier]) -> ItemOut:
+    return ItemOut(
+        id=item.id,
+        name=item.name,
+        strength=item.strength,
+        form=item.form,
+        base_unit=item.base_unit,
+        schedule=item.schedule,
+        identifiers=[IdentifierOut(i.kind, i.value, i.printed, i.units) for i in identifiers],
+    )
+
+
+class ItemController(Controller):
+    path = "/items"
+    tags = ["items"]
+
+    @post("/", guards=[requires(Permission.MANAGE)], summary="Create an item")
+    async def create(self, data: ItemIn, db: AsyncSession) -> ItemOut:
+        item, identifiers = await catalog.create_item(
+            db,
+            catalog.ItemInput(
+                name=data.name,
+                identifiers=[
+                    catalog.IdentifierInput(i.kind, i.value, i.units) for i in data.identifiers
+                ],
+                strength=data.strength,
+                form=data.form,
+                base_unit=data.base_unit,
+                schedule=data.schedule,
+                preferred_supplier=data.preferred_supplier,
+            ),
+        )
+        await db.commit()
+        return item_out(item, identifiers)
+
+    @get("/", guards=[requires(Permission.READ)], summary="Search items by name or barcode")
+    async def search(
+        self,
+        db: AsyncSession,
+        q: str | None = None,
+        limit: int = Parameter(default=100, ge=1, le=1000),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> list[ItemOut]:
+        return [item_out(i, ids) for i, ids in await catalog.search_items(db, q, limit, offset)]
+
+    @get("/{item_id:int}", guards=[requires(Permission.READ)], summary="One item")
+    async def get_one(self, item_id: int, db: AsyncSession) -> ItemOut:
+        return item_out(*await catalog.get_item(db, item_id))

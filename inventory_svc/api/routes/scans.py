@@ -1,0 +1,70 @@
+"""Scan ingest and the scan log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inventory_svc.api.auth import requires
+from inventory_svc.api.problems import PROBLEM_JSON
+from inventory_svc.api.schemas import ScanRecord, ScanResult
+from inventory_svc.domain.roles import Permission
+from inventory_svc.services import reports
+from inventory_svc.services.actors import Actor
+from inventory_svc.services.scans import ScanRequest, ingest_scan
+
+
+class ScanController(Controller):
+    path = "/scans"
+    tags = ["scans"]
+
+    @post(
+        "/",
+        guards=[requires(Permission.SCAN)],
+        summary="Apply one barcode scan",
+        description=(
+            "Idempotent by the `Idempotency-Key` header: a replay returns the first response "
+            "with status 200 and `Idempotent-Replayed: true`. Rejections are problem+json and "
+            "change no stock; they are recorded all the same."
+        ),
+        status_code=201,
+    )
+    async def create(
+        self,
+        data: ScanRequest,
+        state: State,
+        actor: Actor,
+        idempotency_key: str | None = Parameter(
+            header="Idempotency-Key", default=None, max_length=200, required=False
+        ),
+    ) -> Response[ScanResult]:
+        outcome = await ingest_scan(
+            state.sessions, data, actor=actor, idempotency_key=idempotency_key
+        )
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+        return Response(
+            content=outcome.body,  # type: ignore[arg-type]
+            status_code=outcome.status_code,
+            headers=headers,
+            media_type=PROBLEM_JSON if outcome.is_problem else "application/json",
+        )
+
+    @get("/", guards=[requires(Permission.READ)], summary="Recorded scans, rejected ones included")
+    async def list_all(
+        self,
+        db: AsyncSession,
+        device: str | None = None,
+        status: Literal["applied", "rejected"] | None = None,
+        since: datetime | None = None,
+        after_id: int | None = None,
+        limit: int = Parameter(default=200, ge=1, le=1000),
+    ) -> list[ScanRecord]:
+        rows: list[dict[str, Any]] = await reports.scans(
+            db, device=device, status=status, since=since, after_id=after_id, limit=limit
+        )
+        return [ScanRecord(**row) for row in rows]

@@ -1,0 +1,80 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from inventory_svc import __version__
+from inventory_svc.api.auth import PUBLIC_PATHS, ApiKeyMiddleware
+from inventory_svc.api.deps import provide_actor, provide_session
+from inventory_svc.api.problems import EXCEPTION_HANDLERS
+from inventory_svc.api.routes.items import ItemController
+from inventory_svc.api.routes.locations import LocationController, SupplierController
+from inventory_svc.api.routes.scans import ScanController
+from inventory_svc.api.routes.stock import StockController
+from inventory_svc.api.routes.system import health, ready
+from inventory_svc.config import Settings
+from inventory_svc.db.engine import create_engine, create_sessionmaker
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+    @asynccontextmanager
+    async def database(app: Litestar) -> AsyncGenerator[None, None]:
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.sessions = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=[
+            ItemController,
+            LocationController,
+            SupplierController,
+            ScanController,
+            StockController,
+        ],
+        security=[{"apiKey": []}],
+    )
+    return Litestar(
+        route_handlers=[health, ready, api],
+        lifespan=[database],
+        dependencies={
+            "db": Provide(provide_session),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+        },
+        middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="inventory-svc",
+            version=__version__,
+            description="Hospital pharmacy inventory driven by barcode scans.",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="API key from `inventory-svc keys create`",
+                    )
+                }
+            ),
+        ),
+        debug=False,
+    )

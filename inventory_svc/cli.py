@@ -1,0 +1,164 @@
+"""`inventory-svc`: serve, migrate, demo, keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inventory_svc.config import Settings
+from inventory_svc.db.engine import create_engine, create_sessionmaker
+from inventory_svc.db.migrate import upgrade_to_head
+from inventory_svc.domain.roles import Role
+from inventory_svc.services import demo, keys
+
+T = TypeVar("T")
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    upgrade_to_head(settings.database_url)
+    print(f"schema at head: {_safe_url(settings.database_url)}")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    upgrade_to_head(settings.database_url)
+
+    async def load(session: AsyncSession) -> dict[str, int] | None:
+        if not await demo.is_empty(session):
+            return None
+        return await demo.load_demo(session)
+
+    counts = _in_transaction(settings, load)
+    if counts is None:
+        print("database already has items: demo data not loaded")
+        return 0 if args.if_empty else 1
+    print("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
+    upgrade_to_head(settings.database_url)
+
+    async def create(session: AsyncSession) -> str:
+        _, plain = await keys.create_key(session, Role(args.role), args.name)
+        return plain
+
+    plain = _in_transaction(settings, create)
+    print(f"created {args.role} key {args.name!r}; it is shown only now:", file=sys.stderr)
+    print(plain)
+    return 0
+
+
+def cmd_keys_list(settings: Settings, _: argparse.Namespace) -> int:
+    rows = _in_transaction(settings, keys.list_keys)
+    for row in rows:
+        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+        print(f"{row.id:>4}  {row.prefix}…  {row.role:<12} {state:<18} {row.name}")
+    return 0
+
+
+def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    async def revoke(session: AsyncSession) -> None:
+        await keys.revoke_key(session, args.id)
+
+    _in_transaction(settings, revoke)
+    print(f"revoked key {args.id}")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from inventory_svc.app import create_app
+
+    upgrade_to_head(settings.database_url)
+    if args.demo:
+        cmd_demo(settings, argparse.Namespace(if_empty=True))
+        cmd_keys_create(settings, argparse.Namespace(role="admin", name="quickstart admin"))
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"inventory-svc on http://{host}:{port}  (API /api/v1, OpenAPI /schema)", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        workers=1,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """Never print a password."""
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, credentials = head.partition("://")
+    return f"{scheme}://{credentials.split(':')[0]}:***@{tail}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inventory-svc", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate the database and serve the API")
+    serve.add_argument("--host", help="default INVENTORY_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default INVENTORY_PORT or 8000")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="load demo data if the database is empty and print a new admin key",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="bring the schema to head (idempotent)").set_defaults(
+        func=cmd_migrate
+    )
+
+    demo_parser = sub.add_parser("demo", help="load the demo data set into an empty database")
+    demo_parser.add_argument(
+        "--if-empty", action="store_true", help="exit 0 when the database already has items"
+    )
+    demo_parser.set_defaults(func=cmd_demo)
+
+    keys_parser = sub.add_parser("keys", help="API keys")
+    keys_sub = keys_parser.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it once")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", required=True)
+    create.set_defaults(func=cmd_keys_create)
+    keys_sub.add_parser("list", help="list keys (never the keys themselves)").set_defaults(
+        func=cmd_keys_list
+    )
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(func=cmd_keys_revoke)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    result: int = args.func(settings, args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Ledger statements: lots, balances and movements.
+
+Balances change only through `add_to_balance` and `take_from_balance`: single atomic SQL
+statements with RETURNING, never read-modify-write in Python, so concurrent scans on the same
+balance cannot lose an update and a real location can never go below zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inventory_svc.db.models import Balance, Location, Lot, Movement
+from inventory_svc.domain.ledger import LotOnHand
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for whichever database the session is bound to."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def lot_key(lot_number: str, expiry: date | None) -> str:
+    return f"{lot_number}|{expiry.isoformat() if expiry else ''}"
+
+
+async def upsert_lot(
+    session: AsyncSession, item_id: int, lot_number: str, expiry: date | None
+) -> Lot:
+    """Get or create the lot in one statement (a no-op update makes RETURNING see old rows)."""
+    stmt: Insert = _insert(session, Lot).values(
+        item_id=item_id, lot_number=lot_number, expiry=expiry, lot_key=lot_key(lot_number, expiry)
+    )
+    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+        index_elements=["item_id", "lot_key"],
+        set_={"lot_number": stmt.excluded.lot_number},  # type: ignore[attr-defined]
+    ).returning(Lot)
+    lot: Lot = (await session.execute(stmt)).scalar_one()
+    return lot
+
+
+async def add_to_balance(
+    session: AsyncSession, *, item_id: int, location: Location, lot_id: int, quantity: int
+) -> int:
+    """Upsert `+quantity`; returns the new on-hand."""
+    stmt = _insert(session, Balance).values(
+        item_id=item_id,
+        location_id=location.id,
+        lot_id=lot_id,
+        is_virtual=location.is_virtual,
+        quantity=quantity,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["location_id", "lot_id"],
+        set_={"quantity": Balance.quantity + stmt.excluded.quantity},
+    ).returning(Balance.quantity)
+    new_quantity: int = (await session.execute(stmt)).scalar_one()
+    return new_quantity
+
+
+async def take_from_balance(
+    session: AsyncSession, *, item_id: int, location: Location, lot_id: int, quantity: int
+) -> int | None:
+    """Subtract if enough is on hand; returns the new on-hand, or None when there is not.
+
+    Virtual locations (the outside world) may run negative, so they go through the upsert.
+    """
+    if location.is_virtual:
+        return await add_to_balance(
+            session, item_id=item_id, location=location, lot_id=lot_id, quantity=-quantity
+        )
+    stmt = (
+        update(Balance)
+        .where(
+            Balance.location_id == location.id,
+            Balance.lot_id == lot_id,
+            Balance.quantity >= quantity,
+        )
+        .values(quantity=Balance.quantity - quantity)
+        .returning(Balance.quantity)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def move_lot(
+    session: AsyncSession,
+    source: Location,
+    destination: Location,
+    item_id: int,
+    lot_id: int,
+    quantity: int,
+) -> dict[str, int] | None:
+    """Take from the source, then add to the destination; None when the source is short.
+
+    Returns the new on-hand of the real locations touched, by location code."""
+    left = await take_from_balance(
+        session, item_id=item_id, location=source, lot_id=lot_id, quantity=quantity
+    )
+    if left is None:
+        return None
+    arrived = await add_to_balance(
+        session, item_id=item_id, location=destination, lot_id=lot_id, quantity=quantity
+    )
+    after: dict[str, int] = {}
+    if not source.is_virtual:
+        after[source.code] = left
+    if not destination.is_virtual:
+        after[destination.code] = arrived
+    return after
+
+
+async def lots_on_hand(session: AsyncSession, item_id: int, location_id: int) -> list[LotOnHand]:
+    rows = await session.execute(
+        select(Lot.id, Lot.lot_number, Lot.expiry, Lot.recalled, Balance.quantity)
+        .join(Balance, Balance.lot_id == Lot.id)
+        .where(Balance.item_id == item_id, Balance.location_id == location_id, Balance.quantity > 0)
+    )
+    return [LotOnHand(*row) for row in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class NewMovement:
+    kind: str
+    item_id: int
+    lot_id: int
+    from_location_id: int
+    to_location_id: int
+    quantity: int
+    occurred_at: datetime
+    actor: str | None = None
+    device: str | None = None
+    scan_id: int | None = None
+    reference: str | None = None
+
+
+async def record_movements(session: AsyncSession, movements: Iterable[NewMovement]) -> list[int]:
+    """Append to the ledger (never updated, never deleted); returns the new ids."""
+    rows = [
+        {
+            "kind": m.kind,
+            "item_id": m.item_id,
+            "lot_id": m.lot_id,
+            "from_location_id": m.from_location_id,
+            "to_location_id": m.to_location_id,
+            "quantity": m.quantity,
+            "occurred_at": m.occurred_at,
+            "actor": m.actor,
+            "device": m.device,
+            "scan_id": m.scan_id,
+            "reference": m.reference,
+        }
+        for m in movements
+    ]
+    if not rows:
+        return []
+    result = await session.execute(_insert(session, Movement).values(rows).returning(Movement.id))
+    return list(result.scalars().all())

@@ -1,0 +1,184 @@
+"""Ledger rules: what each scan action moves where, which lots may move, and FEFO picking.
+
+Pure functions over plain values; the services apply them inside one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from inventory_svc.domain.errors import (
+    BadRequest,
+    ExpiredLot,
+    InsufficientStock,
+    InvalidMovement,
+    RecalledLot,
+    UnsupportedAction,
+)
+
+SUPPLIER = "@supplier"
+CONSUMED = "@consumed"
+WASTE = "@waste"
+ADJUSTMENT = "@adjustment"
+VIRTUAL_LOCATIONS = (SUPPLIER, CONSUMED, WASTE, ADJUSTMENT)
+
+EXPIRING_SOON_DAYS = 30
+
+LOCATION_KINDS = (
+    "storeroom",
+    "shelf",
+    "bin",
+    "satellite",
+    "adc",
+    "quarantine",
+    "crash_cart",
+    "anesthesia_tray",
+)
+KIT_KINDS = ("crash_cart", "anesthesia_tray")
+
+
+class Action(StrEnum):
+    RECEIVE = "receive"
+    ISSUE = "issue"
+    TRANSFER = "transfer"
+    RESTOCK = "restock"
+    REMOVE = "remove"
+    WASTE = "waste"
+    RETURN = "return"
+    COUNT = "count"
+    LOOKUP = "lookup"
+
+
+# Actions whose workflow (kit restock, counts) arrives with its own feature.
+MOVING_ACTIONS = (Action.RECEIVE, Action.ISSUE, Action.TRANSFER, Action.WASTE, Action.RETURN)
+
+LotStatus = Literal["ok", "expiring", "expired", "recalled"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where one scan moves stock: `source` and `destination` are location codes."""
+
+    kind: str
+    source: str
+    destination: str
+
+    @property
+    def leaves_real_location(self) -> bool:
+        return self.source not in VIRTUAL_LOCATIONS
+
+
+def route_for(action: Action, location: str, to_location: str | None) -> Route:
+    """`return` brings unused stock back from the floor into `location` (the undo of issue)."""
+    if action is Action.RECEIVE:
+        return Route("receive", SUPPLIER, location)
+    if action is Action.ISSUE:
+        return Route("issue", location, CONSUMED)
+    if action is Action.WASTE:
+        return Route("waste", location, WASTE)
+    if action is Action.RETURN:
+        return Route("return", CONSUMED, location)
+    if action is Action.TRANSFER:
+        if not to_location:
+            raise BadRequest("A transfer needs `to_location`.")
+        if to_location == location:
+            raise InvalidMovement("A transfer needs two different locations.")
+        return Route("transfer", location, to_location)
+    raise UnsupportedAction(f"The action {action.value!r} is not available on this server yet.")
+
+
+def lot_status(expiry: date | None, recalled: bool, today: date) -> LotStatus:
+    if recalled:
+        return "recalled"
+    if expiry is None:
+        return "ok"
+    if expiry < today:
+        return "expired"
+    if expiry <= today + timedelta(days=EXPIRING_SOON_DAYS):
+        return "expiring"
+    return "ok"
+
+
+def takes_unusable_stock(route: Route, destination_kind: str) -> bool:
+    """Expired and recalled stock may still go to waste or into quarantine, nowhere else."""
+    return route.destination == WASTE or destination_kind == "quarantine"
+
+
+def check_lot_may_move(
+    route: Route,
+    destination_kind: str,
+    lot_number: str,
+    expiry: date | None,
+    recalled: bool,
+    today: date,
+) -> list[tuple[str, str]]:
+    """Refuse expired or recalled stock unless it is being pulled; return warnings."""
+    status = lot_status(expiry, recalled, today)
+    pulled = takes_unusable_stock(route, destination_kind)
+    if status == "recalled" and not pulled:
+        raise RecalledLot(f"Lot {lot_number or '(none)'} is recalled: quarantine or waste it.")
+    if status == "expired" and not pulled:
+        raise ExpiredLot(f"Lot {lot_number or '(none)'} expired on {expiry}.")
+    if status == "expiring":
+        return [("expiring_soon", f"Lot {lot_number or '(none)'} expires on {expiry}.")]
+    return []
+
+
+def base_units(quantity: int, units_per_scan: int, pack_count: int | None) -> int:
+    """A carton GTIN means `units` base units; GS1 AI 30/37 says how many packs one label is."""
+    if quantity < 1:
+        raise BadRequest("quantity must be at least 1.")
+    return quantity * units_per_scan * (pack_count or 1)
+
+
+@dataclass(frozen=True, slots=True)
+class LotOnHand:
+    lot_id: int
+    lot_number: str
+    expiry: date | None
+    recalled: bool
+    quantity: int
+
+
+def fefo_order(lots: Sequence[LotOnHand]) -> list[LotOnHand]:
+    """Earliest expiry first; lots without expiry last; lot number breaks ties."""
+    return sorted(
+        lots, key=lambda lot: (lot.expiry is None, lot.expiry or date.max, lot.lot_number)
+    )
+
+
+def pick_fefo(
+    lots: Sequence[LotOnHand], wanted: int, today: date, *, include_unusable: bool = False
+) -> list[tuple[LotOnHand, int]]:
+    """Take `wanted` units earliest expiry first, splitting across lots. Expired and recalled
+    lots are skipped unless the stock is being pulled (then they go first, being earliest)."""
+    usable = [
+        lot
+        for lot in fefo_order(lots)
+        if lot.quantity > 0
+        and (
+            include_unusable
+            or lot_status(lot.expiry, lot.recalled, today) not in ("expired", "recalled")
+        )
+    ]
+    picks: list[tuple[LotOnHand, int]] = []
+    remaining = wanted
+    for lot in usable:
+        if remaining == 0:
+            break
+        take = min(remaining, lot.quantity)
+        picks.append((lot, take))
+        remaining -= take
+    if remaining:
+        available = wanted - remaining
+        blocked = sum(lot.quantity for lot in lots if lot.quantity > 0) - available
+        hint = f" ({blocked} more are expired or recalled)" if blocked > 0 else ""
+        raise InsufficientStock(
+            f"Wanted {wanted}, only {available} usable on hand{hint}.",
+            available=available,
+        )
+    return picks

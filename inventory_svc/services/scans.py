@@ -1,0 +1,439 @@
+"""Scan ingest: the hot path. One short transaction per scan, idempotent by key.
+
+Every scan is recorded, applied or rejected: a rejected scan rolls back its stock changes and
+is then stored in a transaction of its own, with the problem it got, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inventory_svc.db import catalog
+from inventory_svc.db.engine import SessionMaker
+from inventory_svc.db.ledger import (
+    NewMovement,
+    lots_on_hand,
+    move_lot,
+    record_movements,
+    upsert_lot,
+)
+from inventory_svc.db.models import Balance, Item, ItemIdentifier, Location, Lot, Scan
+from inventory_svc.domain import barcodes
+from inventory_svc.domain.errors import (
+    BadBarcodeError,
+    DomainError,
+    IdempotencyKeyReused,
+    InsufficientStock,
+    InvalidMovement,
+    UnknownItem,
+    UnknownLocation,
+    to_problem,
+)
+from inventory_svc.domain.ledger import (
+    VIRTUAL_LOCATIONS,
+    Action,
+    LotOnHand,
+    Route,
+    base_units,
+    check_lot_may_move,
+    lot_status,
+    pick_fefo,
+    route_for,
+    takes_unusable_stock,
+)
+from inventory_svc.domain.roles import permission_for_action
+from inventory_svc.services.actors import Actor
+
+FEFO_ATTEMPTS = 3
+
+
+class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """What a scanner posts (DESIGN §4)."""
+
+    code: str = msgspec.field()
+    action: Action
+    location: str
+    to_location: str | None = None
+    quantity: int = 1
+    purchase_order: str | None = None
+    restock_session: int | None = None
+    count_session: int | None = None
+    device: str | None = None
+    scanned_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ScanOutcome:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+    @property
+    def is_problem(self) -> bool:
+        return self.status_code >= 400
+
+
+@dataclass(slots=True)
+class _Applied:
+    item: dict[str, Any] | None = None  # plain values: ORM rows expire on rollback
+    barcode: dict[str, Any] | None = None
+    movements: list[dict[str, Any]] = field(default_factory=list)
+    balances: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+
+def request_fingerprint(request: ScanRequest, actor: Actor) -> str:
+    payload = msgspec.json.encode([actor.key_id, request])
+    return hashlib.sha256(payload).hexdigest()
+
+
+async def ingest_scan(
+    sessions: SessionMaker,
+    request: ScanRequest,
+    *,
+    actor: Actor,
+    idempotency_key: str | None,
+    now: datetime | None = None,
+) -> ScanOutcome:
+    """Apply a scan or record its rejection. Raises the DomainError of a fresh rejection
+    (after recording it); returns the stored outcome for a replay."""
+    now = now or datetime.now(UTC)
+    fingerprint = request_fingerprint(request, actor)
+    if idempotency_key:
+        replay = await _replay(sessions, idempotency_key, fingerprint)
+        if replay is not None:
+            return replay
+    applied = _Applied()
+    try:
+        async with sessions() as session, session.begin():
+            scan = _new_scan(request, actor, idempotency_key, fingerprint, now)
+            session.add(scan)
+            await session.flush()  # claims the idempotency key before touching stock
+            await _apply(session, request, actor, scan, applied, now)
+            body = _applied_body(scan, request, applied)
+            scan.status, scan.response_status, scan.response_body = "applied", 201, body
+            scan.item_id = applied.item["id"] if applied.item else None
+        return ScanOutcome(201, body)
+    except IntegrityError:
+        replay = await _replay(sessions, idempotency_key, fingerprint) if idempotency_key else None
+        if replay is None:
+            raise
+        return replay
+    except DomainError as error:
+        replay = await _record_rejection(
+            sessions, request, actor, idempotency_key, fingerprint, now, error, applied
+        )
+        if replay is not None:
+            return replay
+        raise
+
+
+async def _replay(sessions: SessionMaker, key: str, fingerprint: str) -> ScanOutcome | None:
+    async with sessions() as session, session.begin():
+        row = (
+            await session.execute(
+                select(Scan.request_hash, Scan.response_status, Scan.response_body).where(
+                    Scan.idempotency_key == key
+                )
+            )
+        ).first()
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different scan; use a new key."
+        )
+    status = row.response_status or 500
+    return ScanOutcome(200 if status < 400 else status, dict(row.response_body or {}), True)
+
+
+async def _record_rejection(
+    sessions: SessionMaker,
+    request: ScanRequest,
+    actor: Actor,
+    key: str | None,
+    fingerprint: str,
+    now: datetime,
+    error: DomainError,
+    applied: _Applied,
+) -> ScanOutcome | None:
+    scan = _new_scan(request, actor, key, fingerprint, now)
+    scan.status, scan.error_code, scan.error_detail = "rejected", error.code, error.detail
+    scan.response_status, scan.response_body = error.status, to_problem(error)
+    scan.barcode = applied.barcode or error.extra.get("barcode")
+    scan.item_id = applied.item["id"] if applied.item else None
+    try:
+        async with sessions() as session, session.begin():
+            session.add(scan)
+    except IntegrityError:
+        # The same key won a race meanwhile: answer what it got.
+        return await _replay(sessions, key, fingerprint) if key else None
+    return None
+
+
+def _new_scan(
+    request: ScanRequest, actor: Actor, key: str | None, fingerprint: str, now: datetime
+) -> Scan:
+    return Scan(
+        idempotency_key=key,
+        request_hash=fingerprint,
+        api_key_id=actor.key_id,
+        actor=actor.name,
+        device=request.device,
+        code=request.code,
+        action=request.action.value,
+        location_code=request.location,
+        to_location_code=request.to_location,
+        quantity=request.quantity,
+        status="pending",
+        scanned_at=request.scanned_at or now,
+        recorded_at=now,
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    request: ScanRequest,
+    actor: Actor,
+    scan: Scan,
+    applied: _Applied,
+    now: datetime,
+) -> None:
+    actor.require(permission_for_action(request.action))
+    barcode = _interpret(request.code)
+    item, identifier = await _find_item(session, barcode)
+    applied.item = {"id": item.id, "name": item.name}
+    applied.barcode = scan.barcode = msgspec.to_builtins(
+        await _barcode_view(session, barcode, item)
+    )
+    today = now.date()
+
+    if request.action is Action.LOOKUP:
+        applied.balances = await _item_balances(session, item.id, barcode.lot)
+        return
+
+    route = route_for(request.action, request.location, request.to_location)
+    locations = await _route_locations(session, route)
+    quantity = base_units(request.quantity, identifier.units, barcode.count)
+
+    if barcode.lot is not None or barcode.expiry is not None or not route.leaves_real_location:
+        lot = await upsert_lot(session, item.id, barcode.lot or "", barcode.expiry)
+        destination_kind = locations[route.destination].kind
+        applied.warnings += _warnings(
+            check_lot_may_move(
+                route, destination_kind, lot.lot_number, lot.expiry, lot.recalled, today
+            )
+        )
+        if barcode.lot is None and barcode.expiry is None:
+            applied.warnings.append(
+                {
+                    "code": "no_lot",
+                    "detail": "This barcode carries no lot or expiry; booked without lot.",
+                }
+            )
+        moved = await move_lot(
+            session,
+            locations[route.source],
+            locations[route.destination],
+            item.id,
+            lot.id,
+            quantity,
+        )
+        if moved is None:
+            raise InsufficientStock(
+                f"Not enough of lot {lot.lot_number or '(none)'} at {route.source} for {quantity}.",
+            )
+        picks = [(_on_hand(lot), quantity, moved)]
+    else:
+        picks = await _move_fefo(session, route, locations, item.id, quantity, today)
+
+    occurred_at = request.scanned_at or now
+    new_movements = [
+        NewMovement(
+            kind=route.kind,
+            item_id=item.id,
+            lot_id=picked.lot_id,
+            from_location_id=locations[route.source].id,
+            to_location_id=locations[route.destination].id,
+            quantity=taken,
+            occurred_at=occurred_at,
+            actor=actor.name,
+            device=request.device,
+            scan_id=scan.id,
+            reference=request.purchase_order,
+        )
+        for picked, taken, _ in picks
+    ]
+    ids = await record_movements(session, new_movements)
+    for movement_id, (picked, taken, after) in zip(sorted(ids), picks, strict=True):
+        applied.movements.append(
+            {
+                "id": movement_id,
+                "kind": route.kind,
+                "from_location": route.source,
+                "to_location": route.destination,
+                "lot": picked.lot_number,
+                "expiry": picked.expiry,
+                "quantity": taken,
+            }
+        )
+        for code, quantity_after in after.items():
+            applied.balances.append(
+                {
+                    "location": code,
+                    "lot": picked.lot_number,
+                    "expiry": picked.expiry,
+                    "quantity": quantity_after,
+                }
+            )
+
+
+def _interpret(code: str) -> barcodes.Barcode:
+    try:
+        barcode = barcodes.interpret(code)
+    except barcodes.BadBarcode as error:
+        raise BadBarcodeError(error.detail) from error
+    if barcode.kind in ("location", "kit", "command"):
+        raise BadBarcodeError(
+            f"{code!r} is a {barcode.kind} label: it sets the scanner's context, it is not stock."
+        )
+    return barcode
+
+
+async def _find_item(
+    session: AsyncSession, barcode: barcodes.Barcode
+) -> tuple[Item, ItemIdentifier]:
+    gtin = barcode.gtin
+    # An NDC alone says nothing about pack size, so only unit-of-use GTINs (indicator 0) may
+    # fall back to it; a carton GTIN must be registered with its units.
+    ndc_candidates = (
+        barcodes.ndc11_candidates(barcode.ndc) if barcode.ndc and gtin and gtin[0] == "0" else []
+    )
+    found = await catalog.find_item_by_barcode(session, gtin, ndc_candidates)
+    if found is None:
+        ndc = f" (NDC digits {barcode.ndc})" if barcode.ndc else ""
+        raise UnknownItem(
+            f"No item has GTIN {gtin}{ndc}: add the identifier to the item first.",
+            barcode=barcode.as_dict(),
+        )
+    return found
+
+
+async def _barcode_view(
+    session: AsyncSession, barcode: barcodes.Barcode, item: Item
+) -> dict[str, Any]:
+    """The parsed barcode, with the NDC shown in the layout printed on this item's package."""
+    view = barcode.as_dict()
+    if barcode.ndc:
+        printed = await session.scalar(
+            select(ItemIdentifier.printed).where(
+                ItemIdentifier.item_id == item.id,
+                ItemIdentifier.kind == "ndc",
+                ItemIdentifier.value.in_(barcodes.ndc11_candidates(barcode.ndc)),
+            )
+        )
+        if printed:
+            view["ndc"] = barcodes.format_ndc10(barcode.ndc, like=printed)
+    return view
+
+
+async def _route_locations(session: AsyncSession, route: Route) -> dict[str, Location]:
+    for code in (route.source, route.destination):
+        if code.startswith("@") and code not in VIRTUAL_LOCATIONS:
+            raise UnknownLocation(f"No location has the code {code!r}.")
+    locations = await catalog.locations_by_codes(session, (route.source, route.destination))
+    for code in (route.source, route.destination):
+        if code not in locations:
+            raise UnknownLocation(f"No location has the code {code!r}.", location=code)
+    real = [loc for loc in locations.values() if not loc.is_virtual]
+    named_virtual = [c for c in (route.source, route.destination) if c in VIRTUAL_LOCATIONS]
+    if len(real) + len(set(named_virtual)) < 2 or not real:
+        raise InvalidMovement("Scans move stock at a real location, not between virtual ones.")
+    return locations
+
+
+async def _move_fefo(
+    session: AsyncSession,
+    route: Route,
+    locations: dict[str, Location],
+    item_id: int,
+    quantity: int,
+    today: date,
+) -> list[tuple[LotOnHand, int, dict[str, int]]]:
+    """No lot on the barcode: take earliest-expiring usable lots first. A concurrent scan may
+    empty a lot between reading and taking; then the plan is made again from fresh balances."""
+    source = locations[route.source]
+    include_unusable = takes_unusable_stock(route, locations[route.destination].kind)
+    for _attempt in range(FEFO_ATTEMPTS):
+        on_hand = await lots_on_hand(session, item_id, source.id)
+        plan = pick_fefo(on_hand, quantity, today, include_unusable=include_unusable)
+        done: list[tuple[LotOnHand, int, dict[str, int]]] = []
+        savepoint = await session.begin_nested()
+        for lot, take in plan:
+            after = await move_lot(
+                session,
+                locations[route.source],
+                locations[route.destination],
+                item_id,
+                lot.lot_id,
+                take,
+            )
+            if after is None:
+                await savepoint.rollback()
+                break
+            done.append((lot, take, after))
+        else:
+            await savepoint.commit()
+            return done
+    raise InsufficientStock(f"Stock at {route.source} changed while picking; scan again.")
+
+
+def _on_hand(lot: Lot) -> LotOnHand:
+    return LotOnHand(lot.id, lot.lot_number, lot.expiry, lot.recalled, 0)
+
+
+def _warnings(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"code": code, "detail": detail} for code, detail in pairs]
+
+
+async def _item_balances(
+    session: AsyncSession, item_id: int, lot_number: str | None
+) -> list[dict[str, Any]]:
+    stmt = (
+        select(Location.code, Lot.lot_number, Lot.expiry, Balance.quantity)
+        .join(Balance, Balance.location_id == Location.id)
+        .join(Lot, Lot.id == Balance.lot_id)
+        .where(Balance.item_id == item_id, Balance.quantity > 0, Location.is_virtual.is_(False))
+        .order_by(Location.code, Lot.expiry, Lot.lot_number)
+    )
+    if lot_number is not None:
+        stmt = stmt.where(Lot.lot_number == lot_number)
+    rows = (await session.execute(stmt)).all()
+    return [{"location": r[0], "lot": r[1], "expiry": r[2], "quantity": r[3]} for r in rows]
+
+
+def _applied_body(scan: Scan, request: ScanRequest, applied: _Applied) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": scan.id,
+        "status": "applied",
+        "action": request.action.value,
+        "barcode": applied.barcode,
+        "item": applied.item,
+        "movements": applied.movements,
+        "balances": applied.balances,
+        "warnings": applied.warnings,
+    }
+    # Stored as JSON for replays: dates become ISO strings exactly as the first answer had them.
+    result: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(body))
+    return result
+
+
+__all__ = ["ScanOutcome", "ScanRequest", "ingest_scan", "lot_status"]
