@@ -1,0 +1,7 @@
+"""python -m scanner_client == inventory-scan."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

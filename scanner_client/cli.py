@@ -1,0 +1,267 @@
+"""``inventory-scan``: run (default), queue, flush, command-sheet.
+
+Exit codes: 0 done (scans may remain queued when the server is down; the output says so),
+1 the server refused the client (key/URL) with scans still queued, 2 usage or configuration
+error (including a source or decoder that cannot be opened), 3 another process holds the
+queue's sender lock (flush only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import ACTIONS, DECODERS, Config, ConfigError, load_config
+from .feedback import Feedback, JsonFeedback, RichFeedback, printable
+
+COMMANDS = ("run", "queue", "flush", "command-sheet")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("connection and queue")
+    g.add_argument("--config", type=Path, help="TOML config file (env INVENTORY_SCAN_CONFIG)")
+    g.add_argument("--server", help="service base URL (env INVENTORY_SCAN_SERVER)")
+    g.add_argument(
+        "--token",
+        help="API key (env INVENTORY_SCAN_TOKEN; prefer the env/config: argv is visible in ps)",
+    )
+    g.add_argument("--queue", help="offline queue file (env INVENTORY_SCAN_QUEUE)")
+    g.add_argument("--timeout", type=float, help="HTTP timeout in seconds")
+    g.add_argument(
+        "--json", action="store_true", default=None, help="one JSON object per line on stdout"
+    )
+    g.add_argument("--no-bell", action="store_true", help="no terminal bell on rejections")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inventory-scan",
+        description="Barcode scanner client for inventory-svc. Without a command, runs `run`.",
+    )
+    parser.add_argument("--version", action="version", version=f"inventory-scan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,queue,flush,command-sheet}")
+
+    run = sub.add_parser("run", help="capture scans from a source and send them (default)")
+    _common(run)
+    g = run.add_argument_group("scanning")
+    g.add_argument(
+        "--source",
+        help="webcam[:index], video:PATH, images:DIR, stdin, evdev:/dev/input/eventN "
+        "(env INVENTORY_SCAN_SOURCE; default stdin)",
+    )
+    g.add_argument("--device", help="device id sent with each scan (default: host name)")
+    g.add_argument("--location", help="current location code (or scan a LOC: label)")
+    g.add_argument("--action", choices=ACTIONS, type=str.lower, help="current action")
+    g.add_argument("--decoder", choices=DECODERS, help="image decoder (default zxing)")
+    g.add_argument(
+        "--formats", help="comma-separated zxing-cpp format names to read (fewer = faster)"
+    )
+    g.add_argument(
+        "--debounce", type=float, help="camera: same code within SECONDS counts once (2)"
+    )
+    g.add_argument(
+        "--wedge-debounce",
+        type=float,
+        help="keyboard wedge: same code within SECONDS counts once (0 = off)",
+    )
+    g.add_argument(
+        "--gs-substitute",
+        action="append",
+        dest="gs_substitutes",
+        help="string your scanner types for FNC1/GS (besides {GS}, <GS>, ^] ...); repeatable",
+    )
+    g.add_argument("--purchase-order", help="PO number sent with receive scans")
+    g.add_argument("--restock-session", help="restock session id sent with restock/remove")
+    g.add_argument("--count-session", help="count session id sent with count scans")
+    g.add_argument("--preview", action="store_true", default=None, help="webcam preview window")
+    g.add_argument(
+        "--drain-timeout",
+        type=float,
+        help="at the end of a finite source, retry sending for at most SECONDS (5)",
+    )
+    g.add_argument(
+        "--no-grab", action="store_true", help="evdev: do not grab the device exclusively"
+    )
+
+    q = sub.add_parser("queue", help="show pending/rejected/sent counts and last rejections")
+    _common(q)
+    q.add_argument("--limit", type=int, default=10, help="how many rejections to list")
+    q.add_argument(
+        "--retry-rejected",
+        action="store_true",
+        help="put rejected scans back in the queue under new keys (after fixing the cause)",
+    )
+
+    f = sub.add_parser("flush", help="send what is waiting in the queue, then exit")
+    _common(f)
+    f.add_argument(
+        "--drain-timeout", type=float, help="retry for at most SECONDS before giving up (5)"
+    )
+
+    s = sub.add_parser("command-sheet", help="print a sheet of CMD:/LOC:/KIT: barcodes")
+    s.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.png")
+    s.add_argument("--location", action="append", default=[], help="add a LOC: label")
+    s.add_argument("--kit", action="append", default=[], help="add a KIT: label")
+    s.add_argument(
+        "--quantities",
+        default="2,3,5,10,20,25,50,100",
+        help="comma-separated CMD:QTY: values (default %(default)s)",
+    )
+    return parser
+
+
+def _with_default_command(argv: Sequence[str]) -> list[str]:
+    argv = list(argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        return ["run", *argv]
+    return argv
+
+
+_SETTINGS = (
+    "server",
+    "token",
+    "queue",
+    "timeout",
+    "json",
+    "source",
+    "device",
+    "location",
+    "action",
+    "decoder",
+    "formats",
+    "debounce",
+    "wedge_debounce",
+    "gs_substitutes",
+    "purchase_order",
+    "restock_session",
+    "count_session",
+    "preview",
+    "drain_timeout",
+)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    flags = {name: getattr(args, name, None) for name in _SETTINGS}
+    return load_config(flags, config_path=args.config)
+
+
+def _feedback(cfg: Config, args: argparse.Namespace) -> Feedback:
+    if cfg.json:
+        return JsonFeedback()
+    return RichFeedback(bell=not getattr(args, "no_bell", False))
+
+
+def cmd_queue(cfg: Config, args: argparse.Namespace) -> int:
+    from .queue import ScanQueue
+
+    with ScanQueue(cfg.queue) as queue:
+        requeued = queue.requeue_rejected() if args.retry_rejected else 0
+        counts = queue.counts()
+        rejections = queue.rejections(args.limit)
+        head = queue.head()
+    if cfg.json:
+        print(
+            json.dumps(
+                {
+                    "event": "queue",
+                    "queue": str(cfg.queue),
+                    **counts,
+                    "requeued": requeued,
+                    "oldest_pending": head.captured_at if head else None,
+                    "last_error": head.last_error if head else None,
+                    "rejections": [
+                        {
+                            "seq": r.seq,
+                            "key": r.key,
+                            "code": r.body.get("code"),
+                            "action": r.body.get("action"),
+                            "location": r.body.get("location"),
+                            "http_status": r.http_status,
+                            "error_code": r.error_code,
+                            "error_detail": r.error_detail,
+                            "captured_at": r.captured_at,
+                        }
+                        for r in rejections
+                    ],
+                }
+            )
+        )
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    console.print(f"queue {cfg.queue}")
+    console.print(
+        f"  pending: [bold]{counts['pending']}[/]   rejected: [bold red]{counts['rejected']}[/]"
+        f"   sent: [green]{counts['sent']}[/]"
+    )
+    if requeued:
+        console.print(f"  {requeued} rejected scans put back in the queue (new keys)")
+    if head is not None:
+        console.print(
+            f"  oldest pending captured {head.captured_at}"
+            + (f", last error: {head.last_error}" if head.last_error else "")
+        )
+    if rejections:
+        table = Table(title="last rejections", title_justify="left")
+        for col in ("#", "captured", "action", "code", "location", "error"):
+            table.add_column(col)
+        for r in rejections:
+            table.add_row(
+                str(r.seq),
+                r.captured_at,
+                str(r.body.get("action", "")),
+                printable(str(r.body.get("code", ""))),
+                str(r.body.get("location") or "-"),
+                f"{r.http_status or 'local'} {r.error_code}: {r.error_detail or ''}",
+            )
+        console.print(table)
+    return 0
+
+
+def cmd_command_sheet(args: argparse.Namespace) -> int:
+    from .sheet import sheet_labels, write_sheet
+
+    try:
+        quantities = [int(q) for q in args.quantities.split(",") if q.strip()]
+        paths = write_sheet(args.out, sheet_labels(args.location, args.kit, quantities))
+    except ValueError as exc:
+        print(f"inventory-scan: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(path)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(_with_default_command(sys.argv[1:] if argv is None else argv))
+    if args.command == "command-sheet":
+        return cmd_command_sheet(args)
+    try:
+        cfg = _config(args)
+    except ConfigError as exc:
+        print(f"inventory-scan: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "queue":
+        return cmd_queue(cfg, args)
+    feedback = _feedback(cfg, args)
+    from . import runner
+
+    if args.command == "flush":
+        return runner.flush(cfg, feedback)
+    return runner.run(cfg, feedback, grab=not args.no_grab)
+
+
+def _entry() -> Any:  # pragma: no cover - for `python -m scanner_client.cli`
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _entry()

@@ -1,0 +1,295 @@
+"""What the technician sees: one clear line per scan, colour, a bell on rejection, a status line.
+
+``--json`` replaces all of it with one JSON object per line on stdout (for kiosks and tests).
+Both renderers are called from the capture loop and from the sender thread, so they lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import IO, Any, Protocol
+
+from rich.console import Console
+from rich.text import Text
+
+from .context import ContextEvent
+from .queue import QueuedScan
+from .sender import SendEvent
+
+
+def printable(code: str) -> str:
+    """Show GS visibly (it is invisible in a terminal) and other control characters escaped."""
+    out = []
+    for ch in code:
+        if ch == "\x1d":
+            out.append("␝")
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class Feedback(Protocol):
+    def context(self, event: ContextEvent) -> None: ...
+    def captured(self, scan: QueuedScan, warnings: list[str]) -> None: ...
+    def local_reject(self, code: str, reason: str) -> None: ...
+    def sent(self, event: SendEvent) -> None: ...
+    def info(self, message: str) -> None: ...
+    def warning(self, message: str) -> None: ...
+    def error(self, message: str) -> None: ...
+    def status(self, pending: int, state: str) -> None: ...
+    def summary(self, data: dict[str, Any]) -> None: ...
+
+
+def _balances_line(scan: QueuedScan, response: dict[str, Any]) -> str:
+    balances = response.get("balances") or []
+    if not isinstance(balances, list):
+        return ""
+    wanted = {scan.body.get("location"), scan.body.get("to_location")} - {None}
+    barcode = response.get("barcode") or {}
+    lot = barcode.get("lot") if isinstance(barcode, dict) else None
+    chosen = [
+        b
+        for b in balances
+        if isinstance(b, dict)
+        and (not wanted or b.get("location") in wanted)
+        and (lot is None or b.get("lot") in (lot, None))
+    ] or [b for b in balances if isinstance(b, dict)]
+    return ", ".join(f"{b.get('location')}: {b.get('quantity')}" for b in chosen[:4])
+
+
+def describe_delivery(scan: QueuedScan, response: Any) -> tuple[str, list[str]]:
+    """One human line for an applied scan (item, lot, expiry, new balance) + its warnings."""
+    if not isinstance(response, dict):
+        return f"{scan.body.get('action', '?')} {printable(scan.body.get('code', ''))}", []
+    item = response.get("item") or {}
+    barcode = response.get("barcode") or {}
+    parts = [str(response.get("action") or scan.body.get("action", "")).upper()]
+    name = item.get("name") if isinstance(item, dict) else None
+    parts.append(str(name) if name else printable(str(scan.body.get("code", ""))))
+    qty = scan.body.get("quantity")
+    if qty and qty != 1:
+        parts.append(f"qty {qty}")
+    if isinstance(barcode, dict):
+        if barcode.get("lot"):
+            parts.append(f"lot {barcode['lot']}")
+        if barcode.get("expiry"):
+            parts.append(f"exp {barcode['expiry']}")
+        if barcode.get("serial"):
+            parts.append(f"sn {barcode['serial']}")
+    bal = _balances_line(scan, response)
+    if bal:
+        parts.append(f"→ {bal}")
+    warnings = []
+    for w in response.get("warnings") or []:
+        if isinstance(w, dict):
+            warnings.append(f"{w.get('code', 'warning')}: {w.get('detail', '')}".rstrip(": "))
+        else:
+            warnings.append(str(w))
+    return "  ".join(parts), warnings
+
+
+class RichFeedback:
+    """Coloured terminal output (rich)."""
+
+    def __init__(self, console: Console | None = None, *, bell: bool = True) -> None:
+        self.console = console or Console(highlight=False)
+        self.bell = bell
+        self._lock = threading.Lock()
+        self._last_status: tuple[int, str] | None = None
+
+    def _print(self, text: Text | str, style: str | None = None) -> None:
+        with self._lock:
+            self.console.print(text, style=style, soft_wrap=True)
+
+    def context(self, event: ContextEvent) -> None:
+        if event.error:
+            self._print(Text(f"✗ {event.message}", style="bold red"))
+            self._ring()
+        else:
+            self._print(Text(f"● {event.message}", style="bold cyan"))
+
+    def captured(self, scan: QueuedScan, warnings: list[str]) -> None:
+        body = scan.body
+        line = Text("… ", style="dim")
+        line.append(f"{body.get('action', '').upper()} ", style="bold")
+        line.append(printable(str(body.get("code", ""))))
+        where = body.get("location") or "-"
+        if body.get("to_location"):
+            where += f" → {body['to_location']}"
+        line.append(f"  @ {where}", style="dim")
+        if body.get("quantity"):
+            line.append(f"  qty {body['quantity']}", style="dim")
+        line.append("  queued", style="dim")
+        self._print(line)
+        for w in warnings:
+            self._print(Text(f"  ⚠ {w}", style="yellow"))
+
+    def local_reject(self, code: str, reason: str) -> None:
+        self._print(Text(f"✗ NOT SENT {printable(code)}: {reason}", style="bold red"))
+        self._ring()
+
+    def sent(self, event: SendEvent) -> None:
+        scan, outcome = event.scan, event.outcome
+        if event.kind == "delivered" and scan is not None and outcome is not None:
+            line, warnings = describe_delivery(scan, outcome.body)
+            text = Text("✓ ", style="bold green")
+            text.append(line, style="green")
+            if outcome.replayed:
+                text.append("  (already recorded: replay)", style="dim")
+            self._print(text)
+            for w in warnings:
+                self._print(Text(f"  ⚠ {w}", style="yellow"))
+        elif event.kind == "rejected" and scan is not None and outcome is not None:
+            text = Text("✗ REJECTED ", style="bold red")
+            text.append(f"{str(scan.body.get('action', '')).upper()} ")
+            text.append(printable(str(scan.body.get("code", ""))))
+            text.append(f"  {outcome.error_code}", style="bold red")
+            if outcome.detail:
+                text.append(f": {outcome.detail}", style="red")
+            text.append(f"  (HTTP {outcome.http_status}; kept in the queue)", style="dim")
+            self._print(text)
+            self._ring()
+        elif event.kind == "config" and outcome is not None:
+            self._print(
+                Text(
+                    f"✗ server refused the client ({outcome.http_status} {outcome.error_code}"
+                    f"{': ' + outcome.detail if outcome.detail else ''}); scans stay queued. "
+                    "Check --server and --token.",
+                    style="bold red",
+                )
+            )
+            self._ring()
+        elif event.kind == "retry" and outcome is not None:
+            delay = f", retry in {event.delay:.1f}s" if event.delay is not None else ""
+            self._print(
+                Text(
+                    f"… not delivered ({outcome.error_code}"
+                    f"{': ' + outcome.detail if outcome.detail else ''}){delay}",
+                    style="dim yellow",
+                )
+            )
+        self.status(event.pending, event.state)
+
+    def info(self, message: str) -> None:
+        self._print(Text(message))
+
+    def warning(self, message: str) -> None:
+        self._print(Text(f"⚠ {message}", style="yellow"))
+
+    def error(self, message: str) -> None:
+        self._print(Text(f"✗ {message}", style="bold red"))
+
+    def status(self, pending: int, state: str) -> None:
+        if (pending, state) == self._last_status:
+            return
+        self._last_status = (pending, state)
+        style = {"online": "green", "offline": "yellow", "unauthorized": "red"}.get(state, "dim")
+        text = Text("  [", style="dim")
+        text.append(f"queue: {pending} pending", style="bold" if pending else "dim")
+        text.append(" · server: ", style="dim")
+        text.append(state, style=style)
+        text.append("]", style="dim")
+        self._print(text)
+
+    def summary(self, data: dict[str, Any]) -> None:
+        pending = data.get("pending", 0)
+        msg = (
+            f"done: {data.get('captured', 0)} scans captured, {data.get('delivered', 0)} "
+            f"delivered, {data.get('rejected', 0)} rejected this run"
+        )
+        if pending:
+            msg += (
+                f"; {pending} still queued in {data.get('queue')} (server "
+                f"{data.get('state')}): they will be sent by the next run or "
+                "`inventory-scan flush`"
+            )
+            self._print(Text(msg, style="bold yellow"))
+        else:
+            self._print(Text(msg + "; nothing left in the queue", style="bold"))
+
+    def _ring(self) -> None:
+        if self.bell:
+            with self._lock:
+                self.console.bell()
+
+
+class JsonFeedback:
+    """One JSON object per line (stdout). Codes keep their GS as \\u001d."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._lock = threading.Lock()
+
+    def _emit(self, obj: dict[str, Any]) -> None:
+        with self._lock:
+            self.stream.write(json.dumps(obj, ensure_ascii=True, default=str) + "\n")
+            self.stream.flush()
+
+    def context(self, event: ContextEvent) -> None:
+        self._emit(
+            {
+                "event": "context",
+                "kind": event.kind,
+                "value": event.value,
+                "message": event.message,
+                "error": event.error,
+            }
+        )
+
+    def captured(self, scan: QueuedScan, warnings: list[str]) -> None:
+        self._emit(
+            {
+                "event": "queued",
+                "key": scan.key,
+                "seq": scan.seq,
+                "body": scan.body,
+                "warnings": warnings,
+            }
+        )
+
+    def local_reject(self, code: str, reason: str) -> None:
+        self._emit({"event": "not_sent", "code": code, "reason": reason})
+
+    def sent(self, event: SendEvent) -> None:
+        obj: dict[str, Any] = {
+            "event": event.kind,
+            "state": event.state,
+            "pending": event.pending,
+        }
+        if event.scan is not None:
+            obj["key"] = event.scan.key
+            obj["seq"] = event.scan.seq
+            obj["code"] = event.scan.body.get("code")
+        if event.outcome is not None:
+            o = event.outcome
+            obj["http_status"] = o.http_status
+            if event.kind == "delivered":
+                obj["replayed"] = o.replayed
+                obj["response"] = o.body
+                if event.scan is not None:
+                    obj["line"], obj["warnings"] = describe_delivery(event.scan, o.body)
+            else:
+                obj["error_code"] = o.error_code
+                obj["detail"] = o.detail
+        if event.delay is not None:
+            obj["retry_in"] = round(event.delay, 3)
+        self._emit(obj)
+
+    def info(self, message: str) -> None:
+        self._emit({"event": "info", "message": message})
+
+    def warning(self, message: str) -> None:
+        self._emit({"event": "warning", "message": message})
+
+    def error(self, message: str) -> None:
+        self._emit({"event": "error", "message": message})
+
+    def status(self, pending: int, state: str) -> None:
+        self._emit({"event": "status", "pending": pending, "state": state})
+
+    def summary(self, data: dict[str, Any]) -> None:
+        self._emit({"event": "summary", **data})
