@@ -112,7 +112,8 @@ def interpret(code: str) -> Barcode:
     """Interpret one scan; raises BadBarcode (only) for anything unknown or malformed.
 
     Dispatch is by content, the AIM prefix only breaks ties: bare 8/12/13/14 digits are a
-    GTIN unless the prefix says GS1 element string (]C1, ]d2, ]Q3, ]e0, ]J1).
+    GTIN unless the prefix says GS1 element string (]C1, ]d2, ]Q3, ]e0, ]J1). Our own
+    LOC:/KIT:/CMD: labels are matched case-sensitively, under any AIM prefix.
     """
     raw = code.strip()
     if not raw:
@@ -223,7 +224,7 @@ def _gs1_barcode(raw: str, symbology: str | None, elements: Sequence[GS1ElementS
         lot=values["10"].value if "10" in values else None,
         expiry=expiry,
         serial=values["21"].value if "21" in values else None,
-        count=int(count.value) if count else None,
+        count=int(count.value) if count is not None else None,
     )
 
 
@@ -277,8 +278,10 @@ def ndc11(ndc: str) -> str:
 
 
 def ndc11_candidates(ndc10: str) -> list[str]:
-    """All 5-4-2 NDCs that NDC10 digits (e.g. from a GTIN) may stand for, in 4-4-2, 5-3-2,
-    5-4-1 order; several may be real products, so callers must look each up."""
+    """All 5-4-2 NDCs that NDC10 digits (e.g. from a GTIN) may stand for.
+
+    Order is 4-4-2, 5-3-2, 5-4-1; more than one may be a real product, so look each up.
+    """
     digits = _require_ndc10(ndc10)
     candidates = [_as_ndc11(_split(digits, layout)) for layout in _NDC10_LAYOUTS]
     return list(dict.fromkeys(candidates))
@@ -287,10 +290,15 @@ def ndc11_candidates(ndc10: str) -> list[str]:
 def format_ndc10(ndc10: str, like: str) -> str:
     """Dash NDC10 digits the way a known printed NDC of the same labeler/product is dashed.
 
-    `like` may be 10-digit dashed or 11-digit (then its padding zero must be unambiguous).
+    `like` may be 10-digit dashed or 11-digit. An 11-digit `like` that is one of the
+    digits' own candidates fixes the layout even when its padding zero is ambiguous;
+    otherwise its padding zero must be unambiguous.
     """
-    layout = tuple(len(part) for part in _ndc10_parts(like))
-    return "-".join(_split(_require_ndc10(ndc10), layout))
+    digits = _require_ndc10(ndc10)
+    like11 = ndc11(like)
+    layouts = [lay for lay in _NDC10_LAYOUTS if _as_ndc11(_split(digits, lay)) == like11]
+    layout = layouts[0] if layouts else tuple(len(part) for part in _ndc10_parts(like))
+    return "-".join(_split(digits, layout))
 
 
 def normalize_identifier(kind: str, value: str) -> str:
