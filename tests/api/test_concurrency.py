@@ -1,0 +1,93 @@
+"""Many scanners on one balance: no lost update, no oversell, no double-count."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import Keys
+from tests.helpers import EPINEPHRINE_GTIN, gs1, make_item, make_location, on_hand, scan
+
+NEXT_YEAR = datetime.now(UTC).date() + timedelta(days=365)
+
+
+async def _stocked_shelf(client: AsyncTestClient[Any], keys: Keys, quantity: int) -> dict[str, str]:
+    admin = await keys.header()
+    await make_item(client, admin)
+    await make_location(client, admin, "SAT-ICU", "satellite")
+    response = await scan(
+        client,
+        admin,
+        gs1(EPINEPHRINE_GTIN, lot="C1", expiry=NEXT_YEAR),
+        "receive",
+        "SAT-ICU",
+        quantity=quantity,
+    )
+    assert response.status_code == 201, response.text
+    return admin
+
+
+async def test_sixty_concurrent_issues_against_forty_apply_exactly_forty(
+    client: AsyncTestClient[Any], keys: Keys
+) -> None:
+    admin = await _stocked_shelf(client, keys, 40)
+    scanner = await keys.header("scanner")
+    responses = await asyncio.gather(
+        *(
+            scan(client, scanner, EPINEPHRINE_GTIN, "issue", "SAT-ICU", device=f"ipad-{i % 6}")
+            for i in range(60)
+        )
+    )
+    outcomes = Counter((r.status_code, r.json().get("code", "applied")) for r in responses)
+    assert outcomes == {(201, "applied"): 40, (409, "insufficient_stock"): 20}
+    assert await on_hand(client, admin, "SAT-ICU") == {}
+    issued = (
+        await client.get(
+            "/api/v1/movements", params={"location": "SAT-ICU", "limit": 500}, headers=admin
+        )
+    ).json()
+    assert sum(m["quantity"] for m in issued if m["kind"] == "issue") == 40
+    rejected = (
+        await client.get("/api/v1/scans", params={"status": "rejected"}, headers=admin)
+    ).json()
+    assert len(rejected) == 20
+
+
+async def test_concurrent_retries_with_one_key_count_once(
+    client: AsyncTestClient[Any], keys: Keys
+) -> None:
+    admin = await _stocked_shelf(client, keys, 10)
+    key = str(uuid.uuid4())
+    responses = await asyncio.gather(
+        *(
+            scan(client, admin, EPINEPHRINE_GTIN, "issue", "SAT-ICU", key=key, quantity=3)
+            for _ in range(8)
+        )
+    )
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses[201] == 1 and statuses[200] == 7, statuses
+    assert all(
+        r.headers.get("Idempotent-Replayed") == "true" for r in responses if r.status_code == 200
+    )
+    bodies = {r.json()["id"] for r in responses}
+    assert len(bodies) == 1
+    assert await on_hand(client, admin, "SAT-ICU") == {"C1": 7}
+
+
+async def test_concurrent_receives_and_issues_keep_the_balance_exact(
+    client: AsyncTestClient[Any], keys: Keys
+) -> None:
+    admin = await _stocked_shelf(client, keys, 30)  # enough that any interleaving is valid
+    code = gs1(EPINEPHRINE_GTIN, lot="C1", expiry=NEXT_YEAR)
+    work = [scan(client, admin, code, "receive", "SAT-ICU", quantity=2) for _ in range(15)]
+    work += [scan(client, admin, code, "issue", "SAT-ICU") for _ in range(25)]
+    responses = await asyncio.gather(*work)
+    assert all(r.status_code == 201 for r in responses), [
+        r.text for r in responses if r.status_code != 201
+    ]
+    assert await on_hand(client, admin, "SAT-ICU") == {"C1": 30 + 30 - 25}

@@ -1,0 +1,148 @@
+"""After any sequence of scans, the ledger balances: per lot the quantities over all locations
+(virtual ones included) sum to zero, and every balance equals the sum of its movements."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from litestar.testing import TestClient
+from sqlalchemy import text
+
+from inventory_svc.app import create_app
+from inventory_svc.config import Settings
+from inventory_svc.db.engine import create_engine, create_sessionmaker
+from inventory_svc.domain.barcodes import gtin_from_ndc
+from inventory_svc.domain.roles import Role
+from inventory_svc.services.keys import create_key
+from tests.helpers import gs1
+
+TODAY = datetime.now(UTC).date()
+SHELVES = ("A1", "A2", "SAT")
+LOTS = {
+    "L1": TODAY + timedelta(days=200),
+    "L2": TODAY + timedelta(days=20),
+    "L3": TODAY + timedelta(days=700),
+}
+
+operation = st.tuples(
+    st.sampled_from(["receive", "issue", "transfer", "waste", "return"]),
+    st.sampled_from(SHELVES),
+    st.sampled_from(SHELVES),
+    st.sampled_from([*LOTS, None]),
+    st.integers(min_value=1, max_value=5),
+)
+
+
+async def _ledger_violations(settings_: Settings) -> list[str]:
+    engine = create_engine(settings_)
+    async with engine.connect() as conn:
+        unbalanced = (
+            await conn.execute(
+                text(
+                    "SELECT lot_id, SUM(quantity) FROM balances"
+                    " GROUP BY lot_id HAVING SUM(quantity) <> 0"
+                )
+            )
+        ).all()
+        drift = (
+            await conn.execute(
+                text(
+                    """
+                    SELECT b.location_id, b.lot_id, b.quantity, COALESCE(m.net, 0)
+                    FROM balances b LEFT JOIN (
+                        SELECT location_id, lot_id, SUM(q) AS net FROM (
+                            SELECT to_location_id AS location_id, lot_id, quantity AS q
+                            FROM movements
+                            UNION ALL
+                            SELECT from_location_id, lot_id, -quantity FROM movements
+                        ) legs GROUP BY location_id, lot_id
+                    ) m ON m.location_id = b.location_id AND m.lot_id = b.lot_id
+                    WHERE b.quantity <> COALESCE(m.net, 0)
+                    """
+                )
+            )
+        ).all()
+        negative = (
+            await conn.execute(
+                text("SELECT id FROM balances WHERE NOT is_virtual AND quantity < 0")
+            )
+        ).all()
+    return (
+        [f"unbalanced lot {r}" for r in unbalanced]
+        + [f"drift {r}" for r in drift]
+        + [f"negative {r}" for r in negative]
+    )
+
+
+def test_ledger_invariants_hold_after_any_scan_sequence(settings: Settings) -> None:
+    """Synchronous on purpose: Hypothesis drives the examples, the portal client the app."""
+    with TestClient(app=create_app(settings), timeout=60) as client:
+        admin = asyncio.run(_admin_header(settings))
+        for shelf in SHELVES:
+            response = client.post(
+                "/api/v1/locations",
+                json={"code": shelf, "name": shelf, "kind": "shelf"},
+                headers=admin,
+            )
+            assert response.status_code == 201
+        serial = iter(range(1, 10_000))
+
+        @hypothesis_settings(
+            max_examples=15, deadline=None, suppress_health_check=list(HealthCheck)
+        )
+        @given(st.lists(operation, min_size=1, max_size=25))
+        def run(operations: list[tuple[str, str, str, str | None, int]]) -> None:
+            # A fresh item per example keeps examples independent inside one database.
+            n = next(serial)
+            gtin = gtin_from_ndc(f"{10000 + n:05d}-{n % 1000:03d}-01")
+            response = client.post(
+                "/api/v1/items",
+                json={"name": f"Drug {n}", "identifiers": [{"kind": "gtin", "value": gtin}]},
+                headers=admin,
+            )
+            assert response.status_code == 201, response.text
+            expected: dict[tuple[str, str], int] = defaultdict(int)
+            for action, here, there, lot, quantity in operations:
+                code = gs1(gtin, lot=lot, expiry=LOTS[lot]) if lot else gtin
+                body = {"code": code, "action": action, "location": here, "quantity": quantity}
+                if action == "transfer":
+                    body["to_location"] = there
+                response = client.post(
+                    "/api/v1/scans",
+                    json=body,
+                    headers={**admin, "Idempotency-Key": str(uuid.uuid4())},
+                )
+                if response.status_code != 201:
+                    assert response.json()["code"] in {"insufficient_stock", "invalid_movement"}
+                    continue
+                for movement in response.json()["movements"]:
+                    if not movement["from_location"].startswith("@"):
+                        expected[(movement["from_location"], movement["lot"])] -= movement[
+                            "quantity"
+                        ]
+                    if not movement["to_location"].startswith("@"):
+                        expected[(movement["to_location"], movement["lot"])] += movement["quantity"]
+            stock = client.get("/api/v1/stock", params={"gtin": gtin}, headers=admin).json()
+            assert {(r["location"], r["lot"]): r["quantity"] for r in stock} == {
+                key: value for key, value in expected.items() if value
+            }
+            assert all(value >= 0 for value in expected.values())
+            assert asyncio.run(_ledger_violations(settings)) == []
+
+        run()
+
+
+async def _admin_header(settings_: Settings) -> dict[str, str]:
+    engine = create_engine(settings_)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            _, plain = await create_key(session, Role.ADMIN, "property test")
+    finally:
+        await engine.dispose()
+    return {"Authorization": f"Bearer {plain}"}
