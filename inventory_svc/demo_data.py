@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from inventory_svc.domain.barcodes import gtin_from_ndc
+
 __all__ = [
     "ITEMS",
     "LOCATIONS",
@@ -78,16 +80,8 @@ class DemoSupplier:
 
 
 def gtin_for_ndc(ndc: str, indicator: int = 0) -> str:
-    """GTIN-14 for a printed NDC: indicator + "03" + the 10 NDC digits + GS1 mod-10 check digit."""
-    digits = ndc.replace("-", "")
-    if len(digits) != 10 or not digits.isdigit():
-        raise ValueError(f"NDC must have exactly 10 digits: {ndc!r}")
-    if not 0 <= indicator <= 9:
-        raise ValueError(f"GTIN indicator digit must be 0-9: {indicator}")
-    body = f"{indicator}03{digits}"
-    # GS1: weights 3,1,3,1,... starting from the digit next to the check digit.
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return body + str((10 - total % 10) % 10)
+    """GTIN-14 for a printed NDC; the one implementation lives in the barcode interpreter."""
+    return gtin_from_ndc(ndc, indicator)
 
 
 SUPPLIERS: tuple[DemoSupplier, ...] = (
