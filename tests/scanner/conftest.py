@@ -1,0 +1,246 @@
+"""Scanner-client fixtures: a LIVE inventory-svc (subprocess) and helpers to run the client.
+
+The live server is the real thing: ``inventory-svc migrate`` + ``demo`` + ``keys create`` on a
+temporary SQLite file, then ``inventory-svc serve`` on a free port. Tests can stop and start
+it (same port, same database) to play "the server restarts" and "the network drops".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _svc_cmd() -> list[str]:
+    exe = BIN / "inventory-svc"
+    if exe.exists():
+        return [str(exe)]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from inventory_svc.cli import main; sys.exit(main())",
+    ]
+
+
+def scan_cmd() -> list[str]:
+    """The installed console script when present (what users run), else the module."""
+    exe = BIN / "inventory-scan"
+    if exe.exists():
+        return [str(exe)]
+    return [sys.executable, "-m", "scanner_client"]
+
+
+def _server_available() -> str | None:
+    """None if the service can be started here, else the reason to skip."""
+    if (
+        not (REPO / "inventory_svc" / "cli.py").exists()
+        or not (REPO / "inventory_svc" / "app.py").exists()
+    ):
+        return "inventory_svc/cli.py or app.py not written yet"
+    try:
+        import inventory_svc.cli  # noqa: F401
+    except Exception as exc:  # pragma: no cover - depends on the server's state
+        return f"inventory_svc does not import: {exc}"
+    return None
+
+
+@dataclass
+class LiveServer:
+    """A real ``inventory-svc serve`` on 127.0.0.1:port over a temporary SQLite database."""
+
+    workdir: Path
+    port: int
+    token: str = ""
+    log_path: Path = field(init=False)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.log_path = self.workdir / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            INVENTORY_DATABASE_URL=f"sqlite+aiosqlite:///{self.workdir / 'inventory.db'}",
+            INVENTORY_HOST="127.0.0.1",
+            INVENTORY_PORT=str(self.port),
+            INVENTORY_LOG_LEVEL="warning",
+        )
+        return env
+
+    def cli(self, *args: str) -> str:
+        out = subprocess.run(
+            [*_svc_cmd(), *args],
+            env=self.env,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"inventory-svc {' '.join(args)} failed:\n{out.stdout}{out.stderr}")
+        return out.stdout
+
+    def prepare(self) -> None:
+        self.cli("migrate")
+        self.cli("demo")
+        lines = [
+            ln
+            for ln in self.cli(
+                "keys", "create", "--role", "admin", "--name", "scanner-tests"
+            ).splitlines()
+            if ln.strip()
+        ]
+        self.token = lines[-1].strip()
+
+    def start(self, timeout: float = 60.0) -> None:
+        if self.running:
+            return
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [*_svc_cmd(), "serve"],
+            env=self.env,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(
+            f"server not healthy in {timeout}s:\n{self.log_path.read_text()[-3000:]}"
+        )
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def get(self, path: str, **params: Any) -> Any:
+        resp = httpx.get(
+            f"{self.url}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10.0,
+        )
+        resp.raise_for_status()
+        return resp.json()
+
+
+@pytest.fixture
+def live_server_stopped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A prepared server (database, demo data, admin key) that is NOT started yet."""
+    reason = _server_available()
+    if reason:
+        pytest.skip(f"live server unavailable: {reason}")
+    server = LiveServer(tmp_path_factory.mktemp("server"), free_port())
+    server.prepare()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def live_server(live_server_stopped: LiveServer) -> LiveServer:
+    """A running server."""
+    live_server_stopped.start()
+    return live_server_stopped
+
+
+@dataclass
+class ClientResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The --json lines."""
+        out = []
+        for line in self.stdout.splitlines():
+            line = line.strip()
+            if line.startswith("{"):
+                out.append(json.loads(line))
+        return out
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("event") == kind]
+
+
+def run_client(
+    args: Sequence[str],
+    *,
+    stdin: str = "",
+    env: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> ClientResult:
+    """Run ``inventory-scan`` to completion (finite sources) in a clean environment."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_SCAN_")}
+    full_env.update(env or {})
+    full_env.setdefault("XDG_CONFIG_HOME", str(Path(full_env.get("TMPDIR", "/tmp")) / "nocfg"))
+    proc = subprocess.run(
+        [*scan_cmd(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=REPO,
+        timeout=timeout,
+    )
+    return ClientResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def pyzbar_skip_reason() -> str | None:
+    try:
+        import pyzbar.pyzbar  # noqa: F401
+    except ImportError as exc:
+        return f"pyzbar unusable ({exc}); install the zbar library: apt-get install libzbar0"
+    return None
+
+
+def has_tool(name: str) -> bool:
+    return shutil.which(name) is not None
