@@ -40,7 +40,7 @@ def zx() -> Decoder:
 
 def test_gtin_of_demo_epinephrine_has_a_valid_check_digit() -> None:
     # "003" + NDC10 0409492134 + check digit: 1 (not 3)
-    assert ig.EPI_GTIN == "003" + "0409492134" + ig.gtin_check_digit("0030409492134")
+    assert "003" + "0409492134" + ig.gtin_check_digit("0030409492134") == ig.EPI_GTIN
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
