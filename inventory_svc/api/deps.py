@@ -1,15 +1,26 @@
-"""Request-scoped dependencies."""
+"""Request-scoped dependencies, and the explicit markers handlers declare them with.
+
+Handlers name what they need explicitly (Litestar 2.23+): `db: DbSession` and
+`actor: CurrentActor` are injected by name from the providers registered in `app.py`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, TypeAlias
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.services.actors import Actor
+
+DbSession: TypeAlias = NamedDependency[AsyncSession]
+"""The request's database session: declare it as `db: DbSession`."""
+
+CurrentActor: TypeAlias = NamedDependency[Actor]
+"""Who is calling, from the API key: declare it as `actor: CurrentActor`."""
 
 
 async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -19,6 +30,5 @@ async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
         yield session
 
 
-def provide_actor(request: Request[Any, Any, Any]) -> Actor:
-    actor: Actor = request.user
-    return actor
+def provide_actor(request: Request[Actor, Any, Any]) -> Actor:
+    return request.user

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from inventory_svc.api.auth import requires
+from inventory_svc.api.deps import DbSession
 from inventory_svc.api.schemas import IdentifierOut, ItemIn, ItemOut
 from inventory_svc.db.models import Item, ItemIdentifier
 from inventory_svc.domain.roles import Permission
@@ -32,7 +33,7 @@ class ItemController(Controller):
     tags = ["items"]
 
     @post("/", guards=[requires(Permission.MANAGE)], summary="Create an item")
-    async def create(self, data: ItemIn, db: AsyncSession) -> ItemOut:
+    async def create(self, data: JSONBody[ItemIn], db: DbSession) -> ItemOut:
         item, identifiers = await catalog.create_item(
             db,
             catalog.ItemInput(
@@ -53,13 +54,22 @@ class ItemController(Controller):
     @get("/", guards=[requires(Permission.READ)], summary="Search items by name or barcode")
     async def search(
         self,
-        db: AsyncSession,
-        q: str | None = None,
-        limit: int = Parameter(default=100, ge=1, le=1000),
-        offset: int = Parameter(default=0, ge=0),
+        db: DbSession,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                description=(
+                    "Part of the name (case-insensitive), an identifier as printed or "
+                    "normalised (GTIN-14, NDC 5-4-2 or as printed, UPC, EAN, internal), or "
+                    "a scanned barcode such as a GS1 DataMatrix."
+                )
+            ),
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Page size.")] = 100,
+        offset: Annotated[int, QueryParameter(ge=0, description="Items to skip.")] = 0,
     ) -> list[ItemOut]:
         return [item_out(i, ids) for i, ids in await catalog.search_items(db, q, limit, offset)]
 
     @get("/{item_id:int}", guards=[requires(Permission.READ)], summary="One item")
-    async def get_one(self, item_id: int, db: AsyncSession) -> ItemOut:
+    async def get_one(self, item_id: FromPath[int], db: DbSession) -> ItemOut:
         return item_out(*await catalog.get_item(db, item_id))

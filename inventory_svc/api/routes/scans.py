@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from inventory_svc.api.auth import requires
+from inventory_svc.api.deps import CurrentActor, DbSession
 from inventory_svc.api.problems import PROBLEM_JSON
 from inventory_svc.api.schemas import ScanRecord, ScanResult
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
-from inventory_svc.services.actors import Actor
 from inventory_svc.services.scans import ScanRequest, ingest_scan
 
 
@@ -36,12 +35,21 @@ class ScanController(Controller):
     )
     async def create(
         self,
-        data: ScanRequest,
+        data: JSONBody[ScanRequest],
         state: State,
-        actor: Actor,
-        idempotency_key: str | None = Parameter(
-            header="Idempotency-Key", default=None, max_length=200, required=False
-        ),
+        actor: CurrentActor,
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                max_length=200,
+                required=False,
+                description=(
+                    "A fresh unique value (e.g. a UUID) per physical scan; resend it unchanged "
+                    "on retry so the scan is applied at most once."
+                ),
+            ),
+        ] = None,
     ) -> Response[ScanResult]:
         outcome = await ingest_scan(
             state.sessions, data, actor=actor, idempotency_key=idempotency_key
@@ -57,12 +65,23 @@ class ScanController(Controller):
     @get("/", guards=[requires(Permission.READ)], summary="Recorded scans, rejected ones included")
     async def list_all(
         self,
-        db: AsyncSession,
-        device: str | None = None,
-        status: Literal["applied", "rejected"] | None = None,
-        since: datetime | None = None,
-        after_id: int | None = None,
-        limit: int = Parameter(default=200, ge=1, le=1000),
+        db: DbSession,
+        device: Annotated[
+            str | None, QueryParameter(description="Only scans sent by this device.")
+        ] = None,
+        status: Annotated[
+            Literal["applied", "rejected"] | None,
+            QueryParameter(description="Only applied or only rejected scans."),
+        ] = None,
+        since: Annotated[
+            datetime | None,
+            QueryParameter(description="Only scans recorded at or after this time (ISO 8601)."),
+        ] = None,
+        after_id: Annotated[
+            int | None,
+            QueryParameter(description="Only scans with a greater id: resume from the last seen."),
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Page size.")] = 200,
     ) -> list[ScanRecord]:
         rows: list[dict[str, Any]] = await reports.scans(
             db, device=device, status=status, since=since, after_id=after_id, limit=limit

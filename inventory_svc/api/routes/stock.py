@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import QueryParameter
 
 from inventory_svc.api.auth import requires
+from inventory_svc.api.deps import DbSession
 from inventory_svc.api.schemas import ItemRef, MovementOut, StockRow
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
@@ -22,14 +23,31 @@ class StockController(Controller):
     @get("/stock", summary="On-hand stock by item, location and lot")
     async def stock(
         self,
-        db: AsyncSession,
-        location: str | None = None,
-        item: int | None = None,
-        gtin: str | None = None,
-        include_sublocations: bool = False,
-        expiring_within_days: int | None = Parameter(default=None, ge=0, le=3650),
-        limit: int = Parameter(default=1000, ge=1, le=10000),
-        offset: int = Parameter(default=0, ge=0),
+        db: DbSession,
+        location: Annotated[
+            str | None, QueryParameter(description="Only stock at the location with this code.")
+        ] = None,
+        item: Annotated[int | None, QueryParameter(description="Only this item id.")] = None,
+        gtin: Annotated[
+            str | None,
+            QueryParameter(
+                description="Only the item with this GTIN (GTIN-14, or UPC/EAN digits)."
+            ),
+        ] = None,
+        include_sublocations: Annotated[
+            bool,
+            QueryParameter(description="With `location`: also the locations below it in the tree."),
+        ] = False,
+        expiring_within_days: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0,
+                le=3650,
+                description="Only lots expiring within this many days (expired ones included).",
+            ),
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=10000, description="Page size.")] = 1000,
+        offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip.")] = 0,
     ) -> list[StockRow]:
         rows = await reports.stock(
             db,
@@ -47,13 +65,27 @@ class StockController(Controller):
     @get("/movements", summary="The append-only ledger, oldest first")
     async def movements(
         self,
-        db: AsyncSession,
-        item: int | None = None,
-        location: str | None = None,
-        lot: str | None = None,
-        since: datetime | None = None,
-        after_id: int | None = None,
-        limit: int = Parameter(default=200, ge=1, le=5000),
+        db: DbSession,
+        item: Annotated[int | None, QueryParameter(description="Only this item id.")] = None,
+        location: Annotated[
+            str | None,
+            QueryParameter(description="Only movements from or to the location with this code."),
+        ] = None,
+        lot: Annotated[
+            str | None,
+            QueryParameter(description="Only this lot number ('' for stock without lot)."),
+        ] = None,
+        since: Annotated[
+            datetime | None,
+            QueryParameter(description="Only movements recorded at or after this time (ISO 8601)."),
+        ] = None,
+        after_id: Annotated[
+            int | None,
+            QueryParameter(
+                description="Only movements with a greater id: resume from the last seen."
+            ),
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=5000, description="Page size.")] = 200,
     ) -> list[MovementOut]:
         rows = await reports.movements(
             db, item=item, location=location, lot=lot, since=since, after_id=after_id, limit=limit
