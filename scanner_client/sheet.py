@@ -61,7 +61,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def render_code128(
-    data: str, *, module_width_mm: float = 0.33, height_mm: float = 12.0
+    data: str, *, module_width_mm: float = 0.33, height_mm: float = 10.0
 ) -> Image.Image:
     """A Code128 symbol with its text underneath, at the sheet's resolution."""
     from barcode import Code128
@@ -91,8 +91,8 @@ def render_pages(
     caption_font = _font(int(0.16 * DPI))
     title_font = _font(int(0.22 * DPI))
     rendered = [(label, render_code128(label.data)) for label in labels]
-    cell_h = max(img.height for _l, img in rendered) + int(0.35 * DPI)
-    top = MARGIN + int(0.45 * DPI)
+    cell_h = max(img.height for _l, img in rendered) + int(0.3 * DPI)
+    top = MARGIN + int(0.4 * DPI)
     rows_per_page = max(1, (PAGE[1] - top - MARGIN) // cell_h)
     per_page = rows_per_page * COLUMNS
     pages: list[Image.Image] = []
