@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import select
@@ -55,18 +55,23 @@ from inventory_svc.services.actors import Actor
 FEFO_ATTEMPTS = 3
 
 
+# Codes are kept whatever they hold (a rejected scan is recorded as sent); names are printable.
+ScanCode = Annotated[str, msgspec.Meta(max_length=4096)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
 class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
     """What a scanner posts (DESIGN §4)."""
 
-    code: str = msgspec.field()
+    code: ScanCode
     action: Action
-    location: str
-    to_location: str | None = None
-    quantity: int = 1
-    purchase_order: str | None = None
+    location: Name
+    to_location: Name | None = None
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 1
+    purchase_order: Name | None = None
     restock_session: int | None = None
     count_session: int | None = None
-    device: str | None = None
+    device: Name | None = None
     scanned_at: datetime | None = None
 
 
@@ -188,7 +193,7 @@ def _new_scan(
         api_key_id=actor.key_id,
         actor=actor.name,
         device=request.device,
-        code=request.code,
+        code=request.code.replace("\x00", "\ufffd"),  # PostgreSQL text cannot hold NUL
         action=request.action.value,
         location_code=request.location,
         to_location_code=request.to_location,
