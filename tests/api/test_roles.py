@@ -1,0 +1,281 @@
+"""The role matrix, route by route, plus authentication: on both databases.
+
+Roles (inventory_svc/domain/roles.py): `scanner` scans and reads; `specialist` also transfers;
+`manager` also edits items, locations and suppliers; `integration` only reads; `admin` does
+everything. The expected roles are written out here rather than derived from the code under
+test, and every route the app serves under /api/v1 must have an entry in MATRIX.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from inventory_svc.app import create_app
+from inventory_svc.config import Settings
+from inventory_svc.db.engine import create_sessionmaker
+from inventory_svc.domain.roles import Role
+from inventory_svc.services.keys import create_key, revoke_key
+from tests.conftest import Keys
+from tests.helpers import EPINEPHRINE_GTIN, gs1, make_item, make_location, on_hand, scan
+
+NEXT_YEAR = datetime.now(UTC).date() + timedelta(days=365)
+STOCK_CODE = gs1(EPINEPHRINE_GTIN, lot="R1", expiry=NEXT_YEAR)
+
+EVERYONE = frozenset(Role)
+SCANNING = frozenset({Role.SCANNER, Role.SPECIALIST, Role.MANAGER, Role.ADMIN})
+TRANSFERRING = frozenset({Role.SPECIALIST, Role.MANAGER, Role.ADMIN})
+EDITING = frozenset({Role.MANAGER, Role.ADMIN})
+
+Body = Callable[[Role], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request against one route: `url` may use {item}; `body` gets the calling role so
+    that allowed creations do not collide with each other."""
+
+    url: str
+    allowed: frozenset[Role]
+    success: int = 200
+    body: Body | None = None
+
+
+def _scan_body(action: str, **extra: Any) -> Body:
+    return lambda role: {
+        "code": STOCK_CODE,
+        "action": action,
+        "location": "SHELF",
+        "device": f"dev-{role.value}",
+        **extra,
+    }
+
+
+# (method, route path as the app declares it) -> a request that exercises it.
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/items"): Case("/api/v1/items?q=epi", EVERYONE),
+    ("POST", "/api/v1/items"): Case(
+        "/api/v1/items",
+        EDITING,
+        201,
+        lambda role: {
+            "name": f"Saline ({role.value})",
+            "identifiers": [{"kind": "internal", "value": f"SAL-{role.value}"}],
+        },
+    ),
+    ("GET", "/api/v1/items/{item_id:int}"): Case("/api/v1/items/{item}", EVERYONE),
+    ("GET", "/api/v1/locations"): Case("/api/v1/locations", EVERYONE),
+    ("POST", "/api/v1/locations"): Case(
+        "/api/v1/locations",
+        EDITING,
+        201,
+        lambda role: {"code": f"BIN-{role.value}", "name": "Bin", "kind": "bin", "parent": "MAIN"},
+    ),
+    ("GET", "/api/v1/locations/{code:str}/label.svg"): Case(
+        "/api/v1/locations/SHELF/label.svg", EVERYONE
+    ),
+    ("GET", "/api/v1/locations/{code:str}/label.png"): Case(
+        "/api/v1/locations/SHELF/label.png", EVERYONE
+    ),
+    ("GET", "/api/v1/suppliers"): Case("/api/v1/suppliers", EVERYONE),
+    ("POST", "/api/v1/suppliers"): Case(
+        "/api/v1/suppliers",
+        EDITING,
+        201,
+        lambda role: {"code": f"SUP-{role.value}", "name": f"Supplier {role.value}"},
+    ),
+    ("GET", "/api/v1/scans"): Case("/api/v1/scans?status=applied", EVERYONE),
+    ("POST", "/api/v1/scans"): Case("/api/v1/scans", SCANNING, 201, _scan_body("receive")),
+    ("GET", "/api/v1/stock"): Case("/api/v1/stock?location=SHELF", EVERYONE),
+    ("GET", "/api/v1/movements"): Case("/api/v1/movements?lot=R1", EVERYONE),
+}
+
+# Scan actions whose permission goes beyond plain scanning (POST /scans is one route).
+SCAN_ACTIONS: dict[str, tuple[frozenset[Role], Body]] = {
+    "receive": (SCANNING, _scan_body("receive")),
+    "issue": (SCANNING, _scan_body("issue")),
+    "lookup": (SCANNING, _scan_body("lookup")),
+    "transfer": (TRANSFERRING, _scan_body("transfer", to_location="SAT")),
+}
+
+
+def _served_api_routes() -> set[tuple[str, str]]:
+    app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", log_level="WARNING"))
+    return {
+        (method, route.path)
+        for route in app.routes
+        if route.path.startswith("/api/v1")
+        for method in getattr(route, "methods", ())
+        if method != "OPTIONS"  # answered by Litestar itself, no handler of ours
+    }
+
+
+def test_the_matrix_covers_every_api_route() -> None:
+    served = _served_api_routes()
+    assert ("POST", "/api/v1/scans") in served  # the derivation itself works
+    missing = served - MATRIX.keys()
+    assert not missing, f"routes without a role-matrix entry: {sorted(missing)}"
+    stale = MATRIX.keys() - served
+    assert not stale, f"matrix entries for routes the app no longer serves: {sorted(stale)}"
+
+
+async def _reference_data(client: AsyncTestClient[Any], admin: dict[str, str]) -> dict[str, Any]:
+    item = await make_item(client, admin)
+    await make_location(client, admin, "MAIN", "storeroom")
+    await make_location(client, admin, "SHELF", "shelf", parent="MAIN")
+    await make_location(client, admin, "SAT", "satellite")
+    received = await scan(client, admin, STOCK_CODE, "receive", "SHELF", quantity=50)
+    assert received.status_code == 201, received.text
+    return {"item": item["id"]}
+
+
+async def _call(
+    client: AsyncTestClient[Any],
+    method: str,
+    case: Case,
+    role: Role,
+    headers: dict[str, str],
+    context: dict[str, Any],
+) -> Any:
+    headers = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+    url = case.url.format(**context)
+    body = case.body(role) if case.body else None
+    return await client.request(method, url, json=body, headers=headers)
+
+
+def _assert_forbidden(response: Any) -> None:
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["code"] == "forbidden"
+    assert problem["status"] == 403
+    assert {"type", "title", "detail"} <= problem.keys()
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
+async def test_each_role_gets_exactly_the_routes_the_matrix_gives_it(
+    client: AsyncTestClient[Any], keys: Keys, role: Role
+) -> None:
+    context = await _reference_data(client, await keys.header(Role.ADMIN))
+    headers = await keys.header(role)
+    outcomes: dict[tuple[str, str], int] = {}
+    for (method, path), case in MATRIX.items():
+        response = await _call(client, method, case, role, headers, context)
+        outcomes[(method, path)] = response.status_code
+        if role in case.allowed:
+            assert response.status_code == case.success, (method, path, response.text)
+        else:
+            _assert_forbidden(response)
+    allowed = {key for key, status in outcomes.items() if status not in (401, 403)}
+    assert allowed == {key for key, case in MATRIX.items() if role in case.allowed}
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
+async def test_each_role_may_use_only_its_scan_actions(
+    client: AsyncTestClient[Any], keys: Keys, role: Role
+) -> None:
+    await _reference_data(client, await keys.header(Role.ADMIN))
+    headers = await keys.header(role)
+    for action, (allowed, body) in SCAN_ACTIONS.items():
+        response = await client.post(
+            "/api/v1/scans",
+            json=body(role),
+            headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        if role in allowed:
+            assert response.status_code == 201, (action, response.text)
+            assert response.json()["action"] == action
+        else:
+            _assert_forbidden(response)
+
+
+async def test_scanner_cannot_transfer_and_the_attempt_is_recorded(
+    client: AsyncTestClient[Any], keys: Keys
+) -> None:
+    admin = await keys.header(Role.ADMIN)
+    await _reference_data(client, admin)
+    scanner = await keys.header(Role.SCANNER)
+
+    response = await scan(
+        client, scanner, STOCK_CODE, "transfer", "SHELF", to_location="SAT", device="ward-7"
+    )
+
+    _assert_forbidden(response)
+    assert "transfer" in response.json()["detail"]
+    rejected = (
+        await client.get("/api/v1/scans", params={"status": "rejected"}, headers=admin)
+    ).json()
+    assert [(r["action"], r["error_code"], r["device"]) for r in rejected] == [
+        ("transfer", "forbidden", "ward-7")
+    ]
+    assert rejected[0]["actor"] == "test scanner"
+    assert await on_hand(client, admin, "SHELF") == {"R1": 50}
+    assert await on_hand(client, admin, "SAT") == {}
+    kinds = [m["kind"] for m in (await client.get("/api/v1/movements", headers=admin)).json()]
+    assert kinds == ["receive"]
+
+
+async def test_a_request_without_a_key_is_unauthorized_on_every_api_route(
+    client: AsyncTestClient[Any], keys: Keys
+) -> None:
+    context = await _reference_data(client, await keys.header(Role.ADMIN))
+    for method, path in MATRIX:
+        case = MATRIX[(method, path)]
+        for headers in ({}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Bearer "}):
+            response = await _call(client, method, case, Role.ADMIN, headers, context)
+            assert response.status_code == 401, (method, path, headers, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert response.json()["code"] == "unauthorized"
+    assert await on_hand(client, await keys.header(Role.ADMIN), "SHELF") == {"R1": 50}
+
+
+async def test_an_unknown_key_is_unauthorized(client: AsyncTestClient[Any], keys: Keys) -> None:
+    await keys.header(Role.ADMIN)  # some valid key exists
+    response = await client.get(
+        "/api/v1/items", headers={"Authorization": "Bearer inv_not-a-real-key"}
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_revoked_key_stops_working_at_once(
+    client: AsyncTestClient[Any], engine: AsyncEngine
+) -> None:
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        row, plain = await create_key(session, Role.MANAGER, "night shift tablet")
+        key_id = row.id
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert (await client.get("/api/v1/items", headers=headers)).status_code == 200
+
+    async with sessions() as session, session.begin():
+        await revoke_key(session, key_id)
+
+    response = await client.get("/api/v1/items", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "unauthorized"
+    assert "revoked" in response.json()["detail"]
+    refused = await client.post(
+        "/api/v1/suppliers", json={"code": "LATE", "name": "Late"}, headers=headers
+    )
+    assert refused.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/health", "/ready", "/schema", "/schema/openapi.json"])
+async def test_health_readiness_and_schema_need_no_key(
+    client: AsyncTestClient[Any], path: str
+) -> None:
+    response = await client.get(path)
+    assert response.status_code == 200, response.text
+    if path in ("/health", "/ready"):
+        assert response.json()["status"] == {"/health": "ok", "/ready": "ready"}[path]
