@@ -53,14 +53,17 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
-    upgrade_to_head(settings.database_url)
-
+def _create_key(settings: Settings, role: Role, name: str) -> str:
     async def create(session: AsyncSession) -> str:
-        _, plain = await keys.create_key(session, Role(args.role), args.name)
+        _, plain = await keys.create_key(session, role, name)
         return plain
 
-    plain = _in_transaction(settings, create)
+    return _in_transaction(settings, create)
+
+
+def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
+    upgrade_to_head(settings.database_url)
+    plain = _create_key(settings, Role(args.role), args.name)
     print(f"created {args.role} key {args.name!r}; it is shown only now:", file=sys.stderr)
     print(plain)
     return 0
@@ -89,11 +92,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from inventory_svc.app import create_app
 
     upgrade_to_head(settings.database_url)
+    host, port = args.host or settings.host, args.port or settings.port
+    base = f"http://{host}:{port}"
+    lines = [
+        f"inventory-svc on {base}",
+        f"  API       {base}/api/v1",
+        f"  OpenAPI   {base}/schema/swagger",
+    ]
     if args.demo:
         cmd_demo(settings, argparse.Namespace(if_empty=True))
-        cmd_keys_create(settings, argparse.Namespace(role="admin", name="quickstart admin"))
-    host, port = args.host or settings.host, args.port or settings.port
-    print(f"inventory-svc on http://{host}:{port}  (API /api/v1, OpenAPI /schema)", flush=True)
+
+        plain = _create_key(settings, Role.ADMIN, "quickstart admin")
+        lines.append(f"  admin key {plain}   (shown once; more: inventory-svc keys create)")
+    print("\n".join(lines), flush=True)
     uvicorn.run(
         create_app(settings),
         host=host,
