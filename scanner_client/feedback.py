@@ -212,9 +212,12 @@ class RichFeedback:
             self._print(Text(msg + "; nothing left in the queue", style="bold"))
 
     def _ring(self) -> None:
+        # Written even when stdout is a pipe: `inventory-scan | tee log` still reaches a
+        # terminal (rich's bell() would stay silent there). --no-bell turns it off.
         if self.bell:
             with self._lock:
-                self.console.bell()
+                self.console.file.write("\a")
+                self.console.file.flush()
 
 
 class JsonFeedback:

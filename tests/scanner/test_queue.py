@@ -124,8 +124,11 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
 
 def test_one_sender_per_queue(tmp_path: Path) -> None:
     path = tmp_path / "q.db"
-    with sender_lock(path):
-        with pytest.raises(QueueLocked, match="another inventory-scan"), sender_lock(path):
-            pass
+    with (
+        sender_lock(path),
+        pytest.raises(QueueLocked, match="another inventory-scan"),
+        sender_lock(path),
+    ):
+        pass
     with sender_lock(path):  # released
         pass
