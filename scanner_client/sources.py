@@ -91,6 +91,10 @@ def video_frames(source: str | int, *, live: bool = False) -> Iterator[FrameItem
             else " (does the file exist, and can OpenCV's FFmpeg read its codec?)"
         )
         raise SourceError(f"cannot open {what}{hint}")
+    if live:
+        # decode the newest frame, not a backlog: when decoding is slower than the camera,
+        # the frames in between are skipped instead of adding latency
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
     fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
     if fps <= 0 or fps > 1000:
         fps = 30.0
