@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Insert, select, update
@@ -96,18 +96,25 @@ async def move_lot(
     lot_id: int,
     quantity: int,
 ) -> dict[str, int] | None:
-    """Take from the source, then add to the destination; None when the source is short.
+    """Move `quantity` of one lot; None when the source is short (the caller rolls back).
 
+    The two balance rows are always written in location-id order, so two transactions
+    moving the same lot in opposite directions cannot deadlock.
     Returns the new on-hand of the real locations touched, by location code."""
+    after: dict[str, int] = {}
+    if destination.id < source.id:
+        arrived = await add_to_balance(
+            session, item_id=item_id, location=destination, lot_id=lot_id, quantity=quantity
+        )
     left = await take_from_balance(
         session, item_id=item_id, location=source, lot_id=lot_id, quantity=quantity
     )
     if left is None:
         return None
-    arrived = await add_to_balance(
-        session, item_id=item_id, location=destination, lot_id=lot_id, quantity=quantity
-    )
-    after: dict[str, int] = {}
+    if destination.id > source.id:
+        arrived = await add_to_balance(
+            session, item_id=item_id, location=destination, lot_id=lot_id, quantity=quantity
+        )
     if not source.is_virtual:
         after[source.code] = left
     if not destination.is_virtual:
@@ -140,7 +147,11 @@ class NewMovement:
 
 
 async def record_movements(session: AsyncSession, movements: Iterable[NewMovement]) -> list[int]:
-    """Append to the ledger (never updated, never deleted); returns the new ids."""
+    """Append to the ledger (never updated, never deleted); returns the new ids.
+
+    `recorded_at` is set here, to the microsecond: SQLite's CURRENT_TIMESTAMP default keeps
+    whole seconds in another text format, which made `since` filters skip fresh movements."""
+    recorded_at = datetime.now(UTC)
     rows = [
         {
             "kind": m.kind,
@@ -154,6 +165,7 @@ async def record_movements(session: AsyncSession, movements: Iterable[NewMovemen
             "device": m.device,
             "scan_id": m.scan_id,
             "reference": m.reference,
+            "recorded_at": recorded_at,
         }
         for m in movements
     ]

@@ -7,13 +7,14 @@ is then stored in a transaction of its own, with the problem it got, so nothing 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.db import catalog
@@ -53,6 +54,9 @@ from inventory_svc.domain.roles import permission_for_action
 from inventory_svc.services.actors import Actor
 
 FEFO_ATTEMPTS = 3
+TRANSIENT_ATTEMPTS = 3
+
+log = logging.getLogger(__name__)
 
 
 # Codes are kept whatever they hold (a rejected scan is recorded as sent); names are printable.
@@ -116,29 +120,57 @@ async def ingest_scan(
         replay = await _replay(sessions, idempotency_key, fingerprint)
         if replay is not None:
             return replay
-    applied = _Applied()
-    try:
-        async with sessions() as session, session.begin():
-            scan = _new_scan(request, actor, idempotency_key, fingerprint, now)
-            session.add(scan)
-            await session.flush()  # claims the idempotency key before touching stock
-            await _apply(session, request, actor, scan, applied, now)
-            body = _applied_body(scan, request, applied)
-            scan.status, scan.response_status, scan.response_body = "applied", 201, body
-            scan.item_id = applied.item["id"] if applied.item else None
-        return ScanOutcome(201, body)
-    except IntegrityError:
-        replay = await _replay(sessions, idempotency_key, fingerprint) if idempotency_key else None
-        if replay is None:
-            raise
-        return replay
-    except DomainError as error:
-        replay = await _record_rejection(
-            sessions, request, actor, idempotency_key, fingerprint, now, error, applied
-        )
-        if replay is not None:
+    for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+        applied = _Applied()
+        try:
+            return await _apply_in_transaction(
+                sessions, request, actor, idempotency_key, fingerprint, now, applied
+            )
+        except IntegrityError:
+            replay = (
+                await _replay(sessions, idempotency_key, fingerprint) if idempotency_key else None
+            )
+            if replay is None:
+                raise
             return replay
-        raise
+        except DBAPIError as error:
+            if attempt == TRANSIENT_ATTEMPTS or not _is_transient(error):
+                raise
+            log.info("scan transaction retried after %s", type(error.orig).__name__)
+        except DomainError as error:
+            replay = await _record_rejection(
+                sessions, request, actor, idempotency_key, fingerprint, now, error, applied
+            )
+            if replay is not None:
+                return replay
+            raise
+    raise AssertionError("unreachable")
+
+
+async def _apply_in_transaction(
+    sessions: SessionMaker,
+    request: ScanRequest,
+    actor: Actor,
+    idempotency_key: str | None,
+    fingerprint: str,
+    now: datetime,
+    applied: _Applied,
+) -> ScanOutcome:
+    async with sessions() as session, session.begin():
+        scan = _new_scan(request, actor, idempotency_key, fingerprint, now)
+        session.add(scan)
+        await session.flush()  # claims the idempotency key before touching stock
+        await _apply(session, request, actor, scan, applied, now)
+        body = _applied_body(scan, request, applied)
+        scan.status, scan.response_status, scan.response_body = "applied", 201, body
+        scan.item_id = applied.item["id"] if applied.item else None
+    return ScanOutcome(201, body)
+
+
+def _is_transient(error: DBAPIError) -> bool:
+    """Deadlock or serialisation failure (PostgreSQL), or a busy SQLite: safe to run again."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return sqlstate in ("40001", "40P01") or "database is locked" in str(error.orig)
 
 
 async def _replay(sessions: SessionMaker, key: str, fingerprint: str) -> ScanOutcome | None:

@@ -91,3 +91,23 @@ async def test_concurrent_receives_and_issues_keep_the_balance_exact(
         r.text for r in responses if r.status_code != 201
     ]
     assert await on_hand(client, admin, "SAT-ICU") == {"C1": 30 + 30 - 25}
+
+
+async def test_opposite_transfers_at_once_neither_deadlock_nor_lose_stock(
+    client: AsyncTestClient[Any], keys: Keys
+) -> None:
+    admin = await _stocked_shelf(client, keys, 50)
+    await make_location(client, admin, "SAT-OR", "satellite")
+    code = gs1(EPINEPHRINE_GTIN, lot="C1", expiry=NEXT_YEAR)
+    assert (await scan(client, admin, code, "receive", "SAT-OR", quantity=50)).status_code == 201
+    work = [
+        scan(client, admin, code, "transfer", here, to_location=there)
+        for _ in range(20)
+        for here, there in (("SAT-ICU", "SAT-OR"), ("SAT-OR", "SAT-ICU"))
+    ]
+    responses = await asyncio.gather(*work)
+    assert [r.status_code for r in responses] == [201] * 40, [
+        r.text for r in responses if r.status_code != 201
+    ]
+    assert await on_hand(client, admin, "SAT-ICU") == {"C1": 50}
+    assert await on_hand(client, admin, "SAT-OR") == {"C1": 50}
