@@ -18,6 +18,7 @@ from inventory_svc.domain.errors import (
     DuplicateIdentifier,
     DuplicateLocation,
     NotFound,
+    UnknownLocation,
 )
 from inventory_svc.domain.ledger import LOCATION_KINDS
 
@@ -59,11 +60,27 @@ def normalise_identifier(identifier: IdentifierInput) -> ItemIdentifier:
     )
 
 
+def _number_space(kind: str) -> str:
+    """UPC, EAN and GTIN are one number space (all stored as GTIN-14): a scan of the number
+    must resolve to one item whichever kind it was registered under."""
+    return "gtin" if kind in catalog.GTIN_KINDS else kind
+
+
 async def create_item(session: AsyncSession, data: ItemInput) -> tuple[Item, list[ItemIdentifier]]:
     identifiers = [normalise_identifier(i) for i in data.identifiers]
     keys = [(i.kind, i.value) for i in identifiers]
-    if len(set(keys)) != len(keys):
+    if len({(_number_space(kind), value) for kind, value in keys}) != len(keys):
         raise BadRequest("The same identifier is listed twice.")
+    gtins = [value for kind, value in keys if kind in catalog.GTIN_KINDS]
+    if gtins and await session.scalar(
+        select(ItemIdentifier.id)
+        .where(ItemIdentifier.kind.in_(catalog.GTIN_KINDS), ItemIdentifier.value.in_(gtins))
+        .limit(1)
+    ):
+        raise DuplicateIdentifier(
+            "One of these GTINs already belongs to another item (as a GTIN, UPC or EAN).",
+            identifiers=[{"kind": k, "value": v} for k, v in keys],
+        )
     supplier_id = None
     if data.preferred_supplier:
         supplier_id = await session.scalar(
@@ -143,9 +160,7 @@ async def create_location(
     if parent:
         parent_row = await catalog.location_by_code(session, parent)
         if parent_row is None or parent_row.is_virtual:
-            raise NotFound(
-                f"No location has the code {parent!r}.", code_override="unknown_location"
-            )
+            raise UnknownLocation(f"No parent location has the code {parent!r}.")
         parent_id = parent_row.id
     location = Location(code=code, name=name, kind=kind, parent_id=parent_id, is_virtual=False)
     session.add(location)
