@@ -9,7 +9,9 @@ queue's sender lock (flush only).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -239,6 +241,20 @@ def cmd_command_sheet(args: argparse.Namespace) -> int:
     return 0
 
 
+def _graceful_sigterm() -> None:
+    """SIGTERM (systemd stop, docker stop) ends the run like Ctrl+C: final send, summary.
+
+    Nothing would be lost without it (scans are committed before sending); it is for the
+    summary and a last delivery attempt.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not in the main thread (embedded use)
+        signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_with_default_command(sys.argv[1:] if argv is None else argv))
@@ -253,6 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_queue(cfg, args)
     feedback = _feedback(cfg, args)
     from . import runner
+
+    _graceful_sigterm()
 
     if args.command == "flush":
         return runner.flush(cfg, feedback)

@@ -11,11 +11,13 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,14 +172,28 @@ class LiveServer:
         return resp.json()
 
 
-@pytest.fixture
-def live_server_stopped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A prepared server (database, demo data, admin key) that is NOT started yet."""
+@pytest.fixture(scope="session")
+def _server_template(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+    """migrate + demo + keys create, once per session; each test gets a copy of the DB."""
     reason = _server_available()
     if reason:
         pytest.skip(f"live server unavailable: {reason}")
-    server = LiveServer(tmp_path_factory.mktemp("server"), free_port())
-    server.prepare()
+    template = LiveServer(tmp_path_factory.mktemp("server-template"), free_port())
+    template.prepare()
+    return template
+
+
+@pytest.fixture
+def live_server_stopped(
+    _server_template: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A prepared server (own database with demo data, admin key) that is NOT started yet."""
+    workdir = tmp_path_factory.mktemp("server")
+    for suffix in ("", "-wal", "-shm"):
+        src = _server_template.workdir / f"inventory.db{suffix}"
+        if src.exists():
+            shutil.copy2(src, workdir / src.name)
+    server = LiveServer(workdir, free_port(), token=_server_template.token)
     try:
         yield server
     finally:
@@ -232,6 +248,68 @@ def run_client(
         timeout=timeout,
     )
     return ClientResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+class Client:
+    """A long-running ``inventory-scan`` (stdin source) whose JSON events we can watch."""
+
+    def __init__(self, args: Sequence[str]) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_SCAN_")}
+        env["XDG_CONFIG_HOME"] = str(Path(env.get("TMPDIR", "/tmp")) / "nocfg")
+        self.proc = subprocess.Popen(
+            [*scan_cmd(), *args, "--json"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
+        self.events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                with self._lock:
+                    self.events.append(json.loads(line))
+
+    def scan(self, *codes: str) -> None:
+        assert self.proc.stdin is not None
+        for code in codes:
+            self.proc.stdin.write(code + "\n")
+        self.proc.stdin.flush()
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [e for e in self.events if e.get("event") == kind]
+
+    def wait_for(self, pred: Callable[[Client], bool], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pred(self):
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        err = self.proc.stderr.read() if self.proc.poll() is not None and self.proc.stderr else ""
+        raise AssertionError(f"condition not met; events={self.events[-10:]}\n{err}")
+
+    def finish(self, timeout: float = 60.0) -> int:
+        """End of input (like Ctrl+D on a terminal): the client sends what it can and exits."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        rc = self.proc.wait(timeout)
+        self._reader.join(5)
+        return rc
+
+    def crash(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self._reader.join(5)
 
 
 def pyzbar_skip_reason() -> str | None:

@@ -6,14 +6,7 @@ Nothing here is mocked: the server is ``inventory-svc serve`` over a temporary S
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import sqlite3
-import subprocess
-import threading
-import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +14,7 @@ import cv2
 import pytest
 
 from tests.scanner import imagegen as ig
-from tests.scanner.conftest import REPO, LiveServer, run_client, scan_cmd
+from tests.scanner.conftest import Client, LiveServer, run_client
 
 pytestmark = pytest.mark.e2e
 
@@ -40,67 +33,6 @@ def stock(server: LiveServer, location: str, lot: str = LOT) -> int:
 
 def server_scans(server: LiveServer, device: str) -> list[dict[str, Any]]:
     return list(server.get("/api/v1/scans", device=device, limit=1000))
-
-
-class Client:
-    """A long-running ``inventory-scan`` (stdin source) whose JSON events we can watch."""
-
-    def __init__(self, args: Sequence[str]) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_SCAN_")}
-        self.proc = subprocess.Popen(
-            [*scan_cmd(), *args, "--json"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=REPO,
-        )
-        self.events: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith("{"):
-                with self._lock:
-                    self.events.append(json.loads(line))
-
-    def scan(self, *codes: str) -> None:
-        assert self.proc.stdin is not None
-        for code in codes:
-            self.proc.stdin.write(code + "\n")
-        self.proc.stdin.flush()
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [e for e in self.events if e.get("event") == kind]
-
-    def wait_for(self, pred: Callable[[Client], bool], timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if pred(self):
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        err = self.proc.stderr.read() if self.proc.poll() is not None and self.proc.stderr else ""
-        raise AssertionError(f"condition not met; events={self.events[-10:]}\n{err}")
-
-    def finish(self, timeout: float = 60.0) -> int:
-        """End of input (like Ctrl+D on a terminal): the client sends what it can and exits."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        rc = self.proc.wait(timeout)
-        self._reader.join(5)
-        return rc
-
-    def crash(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-        self._reader.join(5)
 
 
 def client_args(server: LiveServer, queue: Path, device: str, *extra: str) -> list[str]:

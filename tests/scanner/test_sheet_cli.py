@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import cv2
@@ -10,7 +11,7 @@ import numpy as np
 from scanner_client.decoding import Decoder
 from scanner_client.sheet import SHEET_ACTIONS
 from tests.scanner import imagegen as ig
-from tests.scanner.conftest import run_client
+from tests.scanner.conftest import Client, run_client
 
 
 def test_command_sheet_png_decodes_to_every_label(tmp_path: Path) -> None:
@@ -133,3 +134,16 @@ def test_env_configuration(tmp_path: Path) -> None:
     assert q["body"]["location"] == "SAT-ICU" and q["body"]["action"] == "issue"
     assert q["body"]["device"] == "bench-7"
     assert np.isfinite(len(q["key"]))
+
+
+def test_sigterm_ends_a_running_client_gracefully(tmp_path: Path) -> None:
+    client = Client(
+        ["--server", "http://127.0.0.1:9", "--queue", str(tmp_path / "q.db"), "--location", "L"]
+    )
+    client.scan("0100304094921341")
+    client.wait_for(lambda c: len(c.of("queued")) == 1)
+    client.proc.send_signal(signal.SIGTERM)
+    assert client.proc.wait(30) == 0
+    client._reader.join(5)
+    (summary,) = client.of("summary")
+    assert summary["interrupted"] and summary["pending"] == 1
