@@ -146,6 +146,7 @@ def looks_like_gs1(code: str) -> bool:
     sym, data = split_symbology(code)
     if sym:
         return sym in GS1_SYMBOLOGY_IDS
+    data = data.lstrip(GS)  # some scanners send FNC1-in-first-position as a leading GS
     if data.startswith("("):
         return False  # human-readable form, brackets delimit fields: nothing can be missing
     if not re.match(r"^(01|02)\d{14}", data) and not re.match(r"^00\d{18}", data):
@@ -191,6 +192,7 @@ def fnc1_warnings(code: str) -> list[str]:
     if not looks_like_gs1(code):
         return []
     _sym, data = split_symbology(code)
+    data = data.lstrip(GS)
     elements = parse_elements(data)
     if not elements:
         return []

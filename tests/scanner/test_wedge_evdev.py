@@ -60,6 +60,13 @@ def test_missing_fnc1_lot_absorbs_serial_warns() -> None:
     assert "(21)SER12345" in w and "FNC1" in w and "--gs-substitute" in w
 
 
+def test_leading_gs_is_fnc1_in_first_position() -> None:
+    assert looks_like_gs1(GS + PLAIN)
+    assert fnc1_warnings(GS + PLAIN) == []
+    assert fnc1_warnings("{GS}" + PLAIN.replace(GS, "")) == []  # not restored: not GS1 yet
+    assert fnc1_warnings(restore_gs("{GS}" + PLAIN.replace(GS, "")))
+
+
 def test_missing_fnc1_overlong_field_warns() -> None:
     code = "0100304094921341" + "21" + "1234567890" + "17271231" + "10" + "ABCDEFGHIJKL"
     (w,) = fnc1_warnings(code)
