@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from scanner_client.decoding import Decoder
 from scanner_client.sheet import SHEET_ACTIONS
@@ -147,3 +148,23 @@ def test_sigterm_ends_a_running_client_gracefully(tmp_path: Path) -> None:
     client._reader.join(5)
     (summary,) = client.of("summary")
     assert summary["interrupted"] and summary["pending"] == 1
+
+
+def test_preview_degrades_to_a_warning_without_gui(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner_client.runner import Preview
+
+    warnings: list[str] = []
+
+    class Sink:
+        def warning(self, message: str) -> None:
+            warnings.append(message)
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert not Preview(Sink()).enabled  # type: ignore[arg-type]
+    monkeypatch.setenv("DISPLAY", ":99")
+    p = Preview(Sink())  # type: ignore[arg-type]
+    if not p.enabled:  # headless OpenCV (the default install)
+        assert "no GUI support" in warnings[-1] or "no display" in warnings[-1]
+    assert p.show(ig.blank(), []) in (True, False)
+    p.close()
