@@ -7,6 +7,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
+# Ids are 64-bit in both databases; bounds keep absurd numbers a 400 rather than a 500.
+MAX_ID = 2**63 - 1
+MAX_OFFSET = 2**31 - 1
+
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Units = Annotated[int, msgspec.Meta(ge=1, le=100000)]

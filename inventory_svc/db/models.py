@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -96,6 +97,14 @@ class ItemIdentifier(Base):
     __tablename__ = "item_identifiers"
     __table_args__ = (
         UniqueConstraint("kind", "value", name="uq_item_identifiers_kind_value"),
+        # GTIN, UPC and EAN are one number space (all stored as GTIN-14): one item per number.
+        Index(
+            "uq_item_identifiers_gtin_value",
+            "value",
+            unique=True,
+            sqlite_where=text("kind IN ('gtin', 'upc', 'ean')"),
+            postgresql_where=text("kind IN ('gtin', 'upc', 'ean')"),
+        ),
         CheckConstraint("units > 0", name="units_positive"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -95,6 +95,17 @@ class DuplicateLocation(Conflict):
     title = "Location code already exists"
 
 
+class DuplicateSupplier(Conflict):
+    code = "duplicate_supplier"
+    title = "Supplier code already exists"
+
+
+class UnknownSupplier(DomainError):
+    code = "unknown_supplier"
+    status = 422
+    title = "No such supplier"
+
+
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
     title = "Idempotency-Key already used for a different request"

@@ -14,11 +14,12 @@ from inventory_svc.db.models import Item, ItemIdentifier, Location, Supplier
 from inventory_svc.domain import barcodes
 from inventory_svc.domain.errors import (
     BadRequest,
-    Conflict,
     DuplicateIdentifier,
     DuplicateLocation,
+    DuplicateSupplier,
     NotFound,
     UnknownLocation,
+    UnknownSupplier,
 )
 from inventory_svc.domain.ledger import LOCATION_KINDS
 
@@ -71,23 +72,13 @@ async def create_item(session: AsyncSession, data: ItemInput) -> tuple[Item, lis
     keys = [(i.kind, i.value) for i in identifiers]
     if len({(_number_space(kind), value) for kind, value in keys}) != len(keys):
         raise BadRequest("The same identifier is listed twice.")
-    gtins = [value for kind, value in keys if kind in catalog.GTIN_KINDS]
-    if gtins and await session.scalar(
-        select(ItemIdentifier.id)
-        .where(ItemIdentifier.kind.in_(catalog.GTIN_KINDS), ItemIdentifier.value.in_(gtins))
-        .limit(1)
-    ):
-        raise DuplicateIdentifier(
-            "One of these GTINs already belongs to another item (as a GTIN, UPC or EAN).",
-            identifiers=[{"kind": k, "value": v} for k, v in keys],
-        )
     supplier_id = None
     if data.preferred_supplier:
         supplier_id = await session.scalar(
             select(Supplier.id).where(Supplier.code == data.preferred_supplier)
         )
         if supplier_id is None:
-            raise NotFound(f"No supplier with code {data.preferred_supplier!r}.")
+            raise UnknownSupplier(f"No supplier with code {data.preferred_supplier!r}.")
     item = Item(
         name=data.name,
         strength=data.strength,
@@ -106,7 +97,8 @@ async def create_item(session: AsyncSession, data: ItemInput) -> tuple[Item, lis
             await session.flush()
     except IntegrityError as error:
         raise DuplicateIdentifier(
-            "One of these identifiers already belongs to another item.",
+            "One of these identifiers already belongs to another item (GTIN, UPC and EAN are "
+            "one number space).",
             identifiers=[{"kind": k, "value": v} for k, v in keys],
         ) from error
     return item, identifiers
@@ -195,7 +187,7 @@ async def create_supplier(
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as error:
-        raise Conflict(f"A supplier with code {code!r} already exists.") from error
+        raise DuplicateSupplier(f"A supplier with code {code!r} already exists.") from error
     return supplier
 
 

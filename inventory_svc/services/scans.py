@@ -73,8 +73,8 @@ class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
     to_location: Name | None = None
     quantity: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 1
     purchase_order: Name | None = None
-    restock_session: int | None = None
-    count_session: int | None = None
+    restock_session: Annotated[int, msgspec.Meta(ge=1, le=2**53)] | None = None
+    count_session: Annotated[int, msgspec.Meta(ge=1, le=2**53)] | None = None
     device: Name | None = None
     scanned_at: datetime | None = None
 

@@ -237,7 +237,7 @@ async def test_an_item_may_name_its_preferred_supplier(
     unknown = await client.post(
         "/api/v1/items", json={"name": "Insulin", "preferred_supplier": "NOPE"}, headers=admin
     )
-    assert unknown.status_code >= 400
+    _assert_problem(unknown, 422, "unknown_supplier")
     assert await _search(client, admin, "Insulin") == []
 
 
@@ -304,7 +304,7 @@ async def test_suppliers_are_listed_by_code_and_codes_are_unique(
     again = await client.post(
         "/api/v1/suppliers", json={"code": "MCK", "name": "Other"}, headers=admin
     )
-    _assert_problem(again, 409, "conflict")
+    _assert_problem(again, 409, "duplicate_supplier")
     listed = (await client.get("/api/v1/suppliers", headers=admin)).json()
     assert [(s["code"], s["name"], s["account_number"]) for s in listed] == [
         ("CAH", "Cardinal Health", None),

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import DbSession
-from inventory_svc.api.schemas import IdentifierOut, ItemIn, ItemOut
+from inventory_svc.api.schemas import MAX_ID, MAX_OFFSET, IdentifierOut, ItemIn, ItemOut
 from inventory_svc.db.models import Item, ItemIdentifier
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import catalog
@@ -66,10 +66,14 @@ class ItemController(Controller):
             ),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Page size.")] = 100,
-        offset: Annotated[int, QueryParameter(ge=0, description="Items to skip.")] = 0,
+        offset: Annotated[
+            int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip.")
+        ] = 0,
     ) -> list[ItemOut]:
         return [item_out(i, ids) for i, ids in await catalog.search_items(db, q, limit, offset)]
 
     @get("/{item_id:int}", guards=[requires(Permission.READ)], summary="One item")
-    async def get_one(self, item_id: FromPath[int], db: DbSession) -> ItemOut:
+    async def get_one(
+        self, item_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)], db: DbSession
+    ) -> ItemOut:
         return item_out(*await catalog.get_item(db, item_id))

@@ -12,7 +12,7 @@ from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import CurrentActor, DbSession
 from inventory_svc.api.problems import PROBLEM_JSON
-from inventory_svc.api.schemas import ScanRecord, ScanResult
+from inventory_svc.api.schemas import MAX_ID, ScanRecord, ScanResult
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
 from inventory_svc.services.scans import ScanRequest, ingest_scan
@@ -79,7 +79,11 @@ class ScanController(Controller):
         ] = None,
         after_id: Annotated[
             int | None,
-            QueryParameter(description="Only scans with a greater id: resume from the last seen."),
+            QueryParameter(
+                ge=0,
+                le=MAX_ID,
+                description="Only scans with a greater id: resume from the last seen.",
+            ),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Page size.")] = 200,
     ) -> list[ScanRecord]:

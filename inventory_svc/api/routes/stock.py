@@ -10,7 +10,7 @@ from litestar.params import QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import DbSession
-from inventory_svc.api.schemas import ItemRef, MovementOut, StockRow
+from inventory_svc.api.schemas import MAX_ID, MAX_OFFSET, ItemRef, MovementOut, StockRow
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
 
@@ -27,7 +27,9 @@ class StockController(Controller):
         location: Annotated[
             str | None, QueryParameter(description="Only stock at the location with this code.")
         ] = None,
-        item: Annotated[int | None, QueryParameter(description="Only this item id.")] = None,
+        item: Annotated[
+            int | None, QueryParameter(ge=1, le=MAX_ID, description="Only this item id.")
+        ] = None,
         gtin: Annotated[
             str | None,
             QueryParameter(
@@ -47,7 +49,9 @@ class StockController(Controller):
             ),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=10000, description="Page size.")] = 1000,
-        offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip.")] = 0,
+        offset: Annotated[
+            int, QueryParameter(ge=0, le=MAX_OFFSET, description="Rows to skip.")
+        ] = 0,
     ) -> list[StockRow]:
         rows = await reports.stock(
             db,
@@ -66,7 +70,9 @@ class StockController(Controller):
     async def movements(
         self,
         db: DbSession,
-        item: Annotated[int | None, QueryParameter(description="Only this item id.")] = None,
+        item: Annotated[
+            int | None, QueryParameter(ge=1, le=MAX_ID, description="Only this item id.")
+        ] = None,
         location: Annotated[
             str | None,
             QueryParameter(description="Only movements from or to the location with this code."),
@@ -82,7 +88,9 @@ class StockController(Controller):
         after_id: Annotated[
             int | None,
             QueryParameter(
-                description="Only movements with a greater id: resume from the last seen."
+                ge=0,
+                le=MAX_ID,
+                description="Only movements with a greater id: resume from the last seen.",
             ),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=5000, description="Page size.")] = 200,
