@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
-# Ids are 64-bit in both databases; bounds keep absurd numbers a 400 rather than a 500.
-MAX_ID = 2**63 - 1
+# Bounds keep absurd numbers a 400 rather than a database error: reference data (items,
+# locations) has 32-bit ids, the ledger and the scan log 64-bit ones.
+MAX_ID = 2**31 - 1
+MAX_LEDGER_ID = 2**63 - 1
 MAX_OFFSET = 2**31 - 1
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

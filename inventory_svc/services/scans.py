@@ -115,6 +115,7 @@ async def ingest_scan(
     """Apply a scan or record its rejection. Raises the DomainError of a fresh rejection
     (after recording it); returns the stored outcome for a replay."""
     now = now or datetime.now(UTC)
+    idempotency_key = idempotency_key or None  # an empty header is no key
     fingerprint = request_fingerprint(request, actor)
     if idempotency_key:
         replay = await _replay(sessions, idempotency_key, fingerprint)

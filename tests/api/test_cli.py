@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
 from inventory_svc.demo_data import ITEMS
-
-CLI = [sys.executable, "-m", "inventory_svc.cli"]
-
-
-def run(database_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "INVENTORY_DATABASE_URL": database_url, "INVENTORY_LOG_LEVEL": "WARNING"}
-    return subprocess.run(
-        [*CLI, *args], env=env, capture_output=True, text=True, check=check, timeout=120
-    )
+from tests.live import live_server
+from tests.live import run_cli as run
 
 
 def test_migrate_is_idempotent_and_demo_loads_once(database_url: str) -> None:
@@ -55,51 +45,12 @@ def test_demo_stock_answers_on_the_api(database_url: str) -> None:
     """The demo data set is consistent: its stock shows up through a live server."""
     run(database_url, "demo")
     key = run(database_url, "keys", "create", "--role", "admin", "--name", "t").stdout.split()[-1]
-    port = _free_port()
-    env = {
-        **os.environ,
-        "INVENTORY_DATABASE_URL": database_url,
-        "INVENTORY_PORT": str(port),
-        "INVENTORY_LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [*CLI, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_ready(base)
-        headers = {"Authorization": f"Bearer {key}"}
+    with live_server(database_url) as base:
         stock = httpx.get(
             f"{base}/api/v1/stock",
             params={"location": "HOSP", "include_sublocations": "true"},
-            headers=headers,
+            headers={"Authorization": f"Bearer {key}"},
         ).json()
-        statuses = {row["status"] for row in stock}
-        assert {"ok", "expiring"} <= statuses
-        assert any(row["status"] == "expired" and row["location"] == "QUAR" for row in stock)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_ready(base: str) -> None:
-    import time
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("server did not become ready")
+    statuses = {row["status"] for row in stock}
+    assert {"ok", "expiring"} <= statuses
+    assert any(row["status"] == "expired" and row["location"] == "QUAR" for row in stock)

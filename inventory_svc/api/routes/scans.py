@@ -12,7 +12,7 @@ from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import CurrentActor, DbSession
 from inventory_svc.api.problems import PROBLEM_JSON
-from inventory_svc.api.schemas import MAX_ID, ScanRecord, ScanResult
+from inventory_svc.api.schemas import MAX_LEDGER_ID, ScanRecord, ScanResult
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
 from inventory_svc.services.scans import ScanRequest, ingest_scan
@@ -42,6 +42,7 @@ class ScanController(Controller):
             str | None,
             HeaderParameter(
                 name="Idempotency-Key",
+                min_length=1,
                 max_length=200,
                 required=False,
                 description=(
@@ -81,7 +82,7 @@ class ScanController(Controller):
             int | None,
             QueryParameter(
                 ge=0,
-                le=MAX_ID,
+                le=MAX_LEDGER_ID,
                 description="Only scans with a greater id: resume from the last seen.",
             ),
         ] = None,

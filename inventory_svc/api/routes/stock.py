@@ -10,7 +10,14 @@ from litestar.params import QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import DbSession
-from inventory_svc.api.schemas import MAX_ID, MAX_OFFSET, ItemRef, MovementOut, StockRow
+from inventory_svc.api.schemas import (
+    MAX_ID,
+    MAX_LEDGER_ID,
+    MAX_OFFSET,
+    ItemRef,
+    MovementOut,
+    StockRow,
+)
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
 
@@ -89,7 +96,7 @@ class StockController(Controller):
             int | None,
             QueryParameter(
                 ge=0,
-                le=MAX_ID,
+                le=MAX_LEDGER_ID,
                 description="Only movements with a greater id: resume from the last seen.",
             ),
         ] = None,
