@@ -185,24 +185,24 @@ def make_client(cfg: Config) -> ApiClient:
     return ApiClient(cfg.server, cfg.token, timeout=cfg.timeout)
 
 
+def drain(cfg: Config, queue: ScanQueue, counter: _Counter, timeout: float) -> None:
+    """One sending pass in this thread: send what can be sent now, leave the rest queued."""
+    client = make_client(cfg)
+    try:
+        Sender(
+            queue, client, counter, backoff_base=cfg.backoff_base, backoff_cap=cfg.backoff_cap
+        ).drain(timeout)
+    finally:
+        client.close()
+
+
 def flush(cfg: Config, feedback: Feedback, *, timeout: float | None = None) -> int:
     """Send what is waiting and return: 0 (sent or kept for later), 1 client refused, 3 busy."""
     with ScanQueue(cfg.queue) as queue:
         counter = _Counter(feedback)
         try:
             with sender_lock(cfg.queue):
-                client = make_client(cfg)
-                try:
-                    sender = Sender(
-                        queue,
-                        client,
-                        counter,
-                        backoff_base=cfg.backoff_base,
-                        backoff_cap=cfg.backoff_cap,
-                    )
-                    sender.drain(cfg.drain_timeout if timeout is None else timeout)
-                finally:
-                    client.close()
+                drain(cfg, queue, counter, cfg.drain_timeout if timeout is None else timeout)
         except QueueLocked as exc:
             feedback.error(str(exc))
             return 3
@@ -300,19 +300,12 @@ def run(cfg: Config, feedback: Feedback, *, stdin: Any = None, grab: bool = True
             preview.close()
         if thread is not None:
             thread.stop(timeout=cfg.timeout + 5)
-            # Last pass in this thread: send what we can now, leave the rest queued.
-            client = make_client(cfg)
-            try:
-                sender = Sender(
-                    queue,
-                    client,
-                    counter,
-                    backoff_base=cfg.backoff_base,
-                    backoff_cap=cfg.backoff_cap,
-                )
-                sender.drain(min(cfg.drain_timeout, 3.0) if interrupted else cfg.drain_timeout)
-            finally:
-                client.close()
+            drain(
+                cfg,
+                queue,
+                counter,
+                min(cfg.drain_timeout, 3.0) if interrupted else cfg.drain_timeout,
+            )
         stack.close()
         counts = queue.counts()
         feedback.summary(

@@ -15,22 +15,13 @@ from inventory_svc.demo_data import (
     SUPPLIERS,
     gtin_for_ndc,
 )
+from inventory_svc.domain.ledger import LOCATION_KINDS
 
 NDC_LAYOUTS = (
     re.compile(r"^\d{4}-\d{4}-\d{2}$"),  # 4-4-2
     re.compile(r"^\d{5}-\d{3}-\d{2}$"),  # 5-3-2
     re.compile(r"^\d{5}-\d{4}-\d{1}$"),  # 5-4-1
 )
-LOCATION_KINDS = {
-    "storeroom",
-    "shelf",
-    "bin",
-    "satellite",
-    "adc",
-    "quarantine",
-    "crash_cart",
-    "anesthesia_tray",
-}
 SCHEDULES = {"CII", "CIII", "CIV", "CV"}
 
 
