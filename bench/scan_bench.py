@@ -609,7 +609,7 @@ class Statements:
 
     @classmethod
     def build(cls, dialect: str, n_candidates: int) -> Statements:
-        """PostgreSQL text; SQLite gets `?` for `$n` (all numbered in order of appearance)."""
+        """PostgreSQL text; SQLite gets its numbered `?n` for `$n`."""
         candidates = ", ".join(f"${i}" for i in range(6, 6 + n_candidates))
         printed = ", ".join(f"${i}" for i in range(3, 3 + n_candidates))
         pg = cls(
@@ -622,7 +622,9 @@ class Statements:
             find_item="SELECT items.id, items.name, items.strength, items.form, items.base_unit,"
             " items.schedule, items.preferred_supplier_id, items.created_at, item_identifiers.id,"
             " item_identifiers.item_id, item_identifiers.kind, item_identifiers.value,"
-            " item_identifiers.printed, item_identifiers.units"
+            " item_identifiers.printed, item_identifiers.units,"
+            " (SELECT ndc.printed FROM item_identifiers AS ndc WHERE ndc.item_id = items.id"
+            f" AND ndc.kind = 'ndc' AND ndc.value IN ({candidates}) LIMIT 1)"
             " FROM items JOIN item_identifiers ON item_identifiers.item_id = items.id"
             " WHERE item_identifiers.kind IN ($1, $2, $3) AND item_identifiers.value = $4"
             f" OR item_identifiers.kind = $5 AND item_identifiers.value IN ({candidates})"
@@ -643,7 +645,8 @@ class Statements:
             " AND balances.quantity >= $4 RETURNING quantity",
             add="INSERT INTO balances (item_id, location_id, lot_id, is_virtual, quantity)"
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (location_id, lot_id)"
-            " DO UPDATE SET quantity = balances.quantity + excluded.quantity RETURNING quantity",
+            " DO UPDATE SET quantity = balances.quantity + excluded.quantity, updated_at = now()"
+            " RETURNING quantity",
             insert_movement="INSERT INTO movements (kind, item_id, lot_id, from_location_id,"
             " to_location_id, quantity, actor, device, scan_id, reference, occurred_at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -652,9 +655,10 @@ class Statements:
         )
         if dialect == "postgresql":
             return pg
-        to_qmark = {f.name: re.sub(r"\$\d+", "?", getattr(pg, f.name)) for f in fields(cls)}
+        to_qmark = {f.name: re.sub(r"\$(\d+)", r"?\1", getattr(pg, f.name)) for f in fields(cls)}
         to_qmark["insert_scan"] = to_qmark["insert_scan"].removesuffix(" RETURNING id")
-        to_qmark["take"] = to_qmark["take"].replace("now()", "CURRENT_TIMESTAMP")
+        for name in ("take", "add"):
+            to_qmark[name] = to_qmark[name].replace("now()", "CURRENT_TIMESTAMP")
         return cls(**to_qmark)
 
 
@@ -779,23 +783,24 @@ class SqliteRaw:
 
 @dataclass(frozen=True, slots=True)
 class RawVariant:
-    """Which of `ingest_scan`'s steps the raw path performs (all of them, as it does, by
-    default); the ablations drop one step each to measure what it costs."""
+    """Which steps the raw path performs. The default mirrors `ingest_scan` as it is; the
+    ablations add back, one at a time, the steps an earlier version of it had, to show what
+    each cost."""
 
     name: str = "raw SQL"
-    replay_precheck: bool = True
-    ndc_printed: bool = True
-    upsert_lot: bool = True
-    parse_in_tx: bool = False  # biip parse inside the transaction, where ingest_scan does it
+    replay_precheck: bool = False  # a read of the key before the scan transaction
+    ndc_printed: bool = False  # a separate query for the printed NDC (now a subquery)
+    upsert_lot: bool = False  # an issue upserting the lot instead of reading it
+    parse_in_tx: bool = False  # biip parse inside the transaction
     one_connection: bool = False  # writers queue in asyncio, not in SQLite's busy handler
 
 
 MIRROR = RawVariant()
 RAW_ABLATIONS = (
-    RawVariant("raw, no replay pre-check tx", replay_precheck=False),
-    RawVariant("raw, no NDC printed query", ndc_printed=False),
-    RawVariant("raw, lot read not upsert", upsert_lot=False),
-    RawVariant("raw, all three removed", False, False, False),
+    RawVariant("raw + replay pre-check tx", replay_precheck=True),
+    RawVariant("raw + separate NDC query", ndc_printed=True),
+    RawVariant("raw + lot upsert on issue", upsert_lot=True),
+    RawVariant("raw + all three (old path)", True, True, True),
     RawVariant("raw + biip parse inside tx", parse_in_tx=True),
 )
 SQLITE_RAW_ABLATIONS = (RawVariant("raw, one connection", one_connection=True),)

@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from inventory_svc import __version__
 from inventory_svc.api.auth import PUBLIC_PATHS, ApiKeyMiddleware
-from inventory_svc.api.deps import provide_actor, provide_session
+from inventory_svc.api.deps import provide_actor, provide_read_session, provide_session
 from inventory_svc.api.problems import EXCEPTION_HANDLERS
 from inventory_svc.api.routes.items import ItemController
 from inventory_svc.api.routes.locations import LocationController, SupplierController
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessions = create_sessionmaker(engine)
+        app.state.read_sessions = create_sessionmaker(engine, read_only=True)
         try:
             yield
         finally:
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[database],
         dependencies={
             "db": Provide(provide_session),
+            "reader": Provide(provide_read_session),
             "actor": Provide(provide_actor, sync_to_thread=False),
         },
         middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS)],

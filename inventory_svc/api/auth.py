@@ -25,7 +25,7 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthorizedException("Send 'Authorization: Bearer <api key>'.")
-        sessions = connection.app.state.sessions
+        sessions = connection.app.state.read_sessions
         async with sessions() as session:
             actor = await actor_for_key(session, token.strip())
         if actor is None:

@@ -19,6 +19,9 @@ from inventory_svc.services.actors import Actor
 DbSession: TypeAlias = NamedDependency[AsyncSession]
 """The request's database session: declare it as `db: DbSession`."""
 
+ReadSession: TypeAlias = NamedDependency[AsyncSession]
+"""A read-only session for handlers that only read: declare it as `reader: ReadSession`."""
+
 CurrentActor: TypeAlias = NamedDependency[Actor]
 """Who is calling, from the API key: declare it as `actor: CurrentActor`."""
 
@@ -27,6 +30,11 @@ async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
     """A session per request. Handlers that write commit explicitly, so a failed commit
     surfaces as an error response and never as a success."""
     async with state.sessions() as session:
+        yield session
+
+
+async def provide_read_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    async with state.read_sessions() as session:
         yield session
 
 

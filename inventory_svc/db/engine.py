@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -14,7 +17,8 @@ from sqlalchemy.ext.asyncio import (
 
 from inventory_svc.config import Settings
 
-SessionMaker = async_sessionmaker[AsyncSession]
+SessionMaker: TypeAlias = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+"""`async with sessions() as session:`: an async_sessionmaker, or one gated for SQLite."""
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -46,8 +50,29 @@ def _make_sqlite_serialise_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers must not queue behind writers for the write lock: WAL gives them a snapshot.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+READ_ONLY = "inventory_read_only"
+
+
+def create_sessionmaker(engine: AsyncEngine, *, read_only: bool = False) -> SessionMaker:
+    """Sessions for one transaction each. Read-only ones are read-only transactions on
+    PostgreSQL and deferred (lock-free) transactions on SQLite. SQLite writers of one process
+    queue fairly in asyncio for their turn instead of polling in SQLite's busy handler."""
+    bind = engine
+    if read_only:
+        bind = engine.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
+    maker = async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
+    if read_only or engine.dialect.name != "sqlite":
+        return maker
+    turn = asyncio.Lock()
+
+    @asynccontextmanager
+    async def one_writer_at_a_time() -> AsyncIterator[AsyncSession]:
+        async with turn, maker() as session:
+            yield session
+
+    return one_writer_at_a_time

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,10 +21,47 @@ from inventory_svc.db.models import Balance, Location, Lot, Movement
 from inventory_svc.domain.ledger import LotOnHand
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """INSERT with ON CONFLICT support for whichever database the session is bound to."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _insert_for(dialect: str) -> Any:
+    """INSERT with ON CONFLICT support for the given database."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+# The hot-path statements are built once per database with bound parameters: building an
+# ON CONFLICT statement costs more than running it, and a fixed statement stays in
+# SQLAlchemy's compiled cache.
+
+
+@cache
+def _lot_upsert(dialect: str) -> Any:
+    """Get or create a lot in one statement (a no-op update makes RETURNING see old rows)."""
+    stmt = _insert_for(dialect)(Lot).values(
+        item_id=bindparam("item_id"),
+        lot_number=bindparam("lot_number"),
+        expiry=bindparam("expiry"),
+        lot_key=bindparam("lot_key"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["item_id", "lot_key"], set_={"lot_number": stmt.excluded.lot_number}
+    ).returning(Lot)
+
+
+@cache
+def _balance_upsert(dialect: str) -> Any:
+    stmt = _insert_for(dialect)(Balance).values(
+        item_id=bindparam("item_id"),
+        location_id=bindparam("location_id"),
+        lot_id=bindparam("lot_id"),
+        is_virtual=bindparam("is_virtual"),
+        quantity=bindparam("quantity"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["location_id", "lot_id"],
+        set_={"quantity": Balance.quantity + stmt.excluded.quantity, "updated_at": func.now()},
+    ).returning(Balance.quantity)
 
 
 def lot_key(lot_number: str, expiry: date | None) -> str:
@@ -33,34 +71,39 @@ def lot_key(lot_number: str, expiry: date | None) -> str:
 async def upsert_lot(
     session: AsyncSession, item_id: int, lot_number: str, expiry: date | None
 ) -> Lot:
-    """Get or create the lot in one statement (a no-op update makes RETURNING see old rows)."""
-    stmt: Insert = _insert(session, Lot).values(
-        item_id=item_id, lot_number=lot_number, expiry=expiry, lot_key=lot_key(lot_number, expiry)
-    )
-    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-        index_elements=["item_id", "lot_key"],
-        set_={"lot_number": stmt.excluded.lot_number},  # type: ignore[attr-defined]
-    ).returning(Lot)
-    lot: Lot = (await session.execute(stmt)).scalar_one()
+    """The lot, created if stock of it arrives for the first time."""
+    params = {
+        "item_id": item_id,
+        "lot_number": lot_number,
+        "expiry": expiry,
+        "lot_key": lot_key(lot_number, expiry),
+    }
+    lot: Lot = (await session.execute(_lot_upsert(_dialect(session)), params)).scalar_one()
     return lot
+
+
+async def find_lot(
+    session: AsyncSession, item_id: int, lot_number: str, expiry: date | None
+) -> Lot | None:
+    """The lot if it exists: stock leaving a location never creates one."""
+    stmt = select(Lot).where(Lot.item_id == item_id, Lot.lot_key == lot_key(lot_number, expiry))
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def add_to_balance(
     session: AsyncSession, *, item_id: int, location: Location, lot_id: int, quantity: int
 ) -> int:
     """Upsert `+quantity`; returns the new on-hand."""
-    stmt = _insert(session, Balance).values(
-        item_id=item_id,
-        location_id=location.id,
-        lot_id=lot_id,
-        is_virtual=location.is_virtual,
-        quantity=quantity,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["location_id", "lot_id"],
-        set_={"quantity": Balance.quantity + stmt.excluded.quantity},
-    ).returning(Balance.quantity)
-    new_quantity: int = (await session.execute(stmt)).scalar_one()
+    params = {
+        "item_id": item_id,
+        "location_id": location.id,
+        "lot_id": lot_id,
+        "is_virtual": location.is_virtual,
+        "quantity": quantity,
+    }
+    new_quantity: int = (
+        await session.execute(_balance_upsert(_dialect(session)), params)
+    ).scalar_one()
     return new_quantity
 
 
@@ -171,5 +214,7 @@ async def record_movements(session: AsyncSession, movements: Iterable[NewMovemen
     ]
     if not rows:
         return []
-    result = await session.execute(_insert(session, Movement).values(rows).returning(Movement.id))
+    result = await session.execute(
+        insert(Movement).returning(Movement.id, sort_by_parameter_order=True), rows
+    )
     return list(result.scalars().all())

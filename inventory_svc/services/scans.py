@@ -21,12 +21,13 @@ from inventory_svc.db import catalog
 from inventory_svc.db.engine import SessionMaker
 from inventory_svc.db.ledger import (
     NewMovement,
+    find_lot,
     lots_on_hand,
     move_lot,
     record_movements,
     upsert_lot,
 )
-from inventory_svc.db.models import Balance, Item, ItemIdentifier, Location, Lot, Scan
+from inventory_svc.db.models import Balance, Location, Lot, Scan
 from inventory_svc.domain import barcodes
 from inventory_svc.domain.errors import (
     BadBarcodeError,
@@ -117,17 +118,23 @@ async def ingest_scan(
     now = now or datetime.now(UTC)
     idempotency_key = idempotency_key or None  # an empty header is no key
     fingerprint = request_fingerprint(request, actor)
-    if idempotency_key:
-        replay = await _replay(sessions, idempotency_key, fingerprint)
-        if replay is not None:
-            return replay
+    applied = _Applied()
+    try:
+        # Checks that need no database run before the transaction, outside any lock.
+        actor.require(permission_for_action(request.action))
+        barcode = _interpret(request.code)
+    except DomainError as error:
+        return await _reject(
+            sessions, request, actor, idempotency_key, fingerprint, now, error, applied
+        )
     for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
         applied = _Applied()
         try:
             return await _apply_in_transaction(
-                sessions, request, actor, idempotency_key, fingerprint, now, applied
+                sessions, request, barcode, actor, idempotency_key, fingerprint, now, applied
             )
         except IntegrityError:
+            # The scan row's unique key is how a replay is detected: no read before writing.
             replay = (
                 await _replay(sessions, idempotency_key, fingerprint) if idempotency_key else None
             )
@@ -139,18 +146,36 @@ async def ingest_scan(
                 raise
             log.info("scan transaction retried after %s", type(error.orig).__name__)
         except DomainError as error:
-            replay = await _record_rejection(
+            return await _reject(
                 sessions, request, actor, idempotency_key, fingerprint, now, error, applied
             )
-            if replay is not None:
-                return replay
-            raise
     raise AssertionError("unreachable")
+
+
+async def _reject(
+    sessions: SessionMaker,
+    request: ScanRequest,
+    actor: Actor,
+    key: str | None,
+    fingerprint: str,
+    now: datetime,
+    error: DomainError,
+    applied: _Applied,
+) -> ScanOutcome:
+    """Record the rejection and raise it, unless the key was used before: then the first
+    answer is the answer (a replay, or `idempotency_key_reused`)."""
+    replay = await _record_rejection(
+        sessions, request, actor, key, fingerprint, now, error, applied
+    )
+    if replay is not None:
+        return replay
+    raise error
 
 
 async def _apply_in_transaction(
     sessions: SessionMaker,
     request: ScanRequest,
+    barcode: barcodes.Barcode,
     actor: Actor,
     idempotency_key: str | None,
     fingerprint: str,
@@ -161,7 +186,7 @@ async def _apply_in_transaction(
         scan = _new_scan(request, actor, idempotency_key, fingerprint, now)
         session.add(scan)
         await session.flush()  # claims the idempotency key before touching stock
-        await _apply(session, request, actor, scan, applied, now)
+        await _apply(session, request, barcode, actor, scan, applied, now)
         body = _applied_body(scan, request, applied)
         scan.status, scan.response_status, scan.response_body = "applied", 201, body
         scan.item_id = applied.item["id"] if applied.item else None
@@ -240,18 +265,16 @@ def _new_scan(
 async def _apply(
     session: AsyncSession,
     request: ScanRequest,
+    barcode: barcodes.Barcode,
     actor: Actor,
     scan: Scan,
     applied: _Applied,
     now: datetime,
 ) -> None:
-    actor.require(permission_for_action(request.action))
-    barcode = _interpret(request.code)
-    item, identifier = await _find_item(session, barcode)
+    match = await _find_item(session, barcode)
+    item, identifier = match.item, match.identifier
     applied.item = {"id": item.id, "name": item.name}
-    applied.barcode = scan.barcode = msgspec.to_builtins(
-        await _barcode_view(session, barcode, item)
-    )
+    applied.barcode = scan.barcode = msgspec.to_builtins(_barcode_view(barcode, match.ndc_printed))
     today = now.date()
 
     if request.action is Action.LOOKUP:
@@ -263,7 +286,16 @@ async def _apply(
     quantity = base_units(request.quantity, identifier.units, barcode.count)
 
     if barcode.lot is not None or barcode.expiry is not None or not route.leaves_real_location:
-        lot = await upsert_lot(session, item.id, barcode.lot or "", barcode.expiry)
+        lot_number = barcode.lot or ""
+        if route.leaves_real_location:
+            found = await find_lot(session, item.id, lot_number, barcode.expiry)
+            if found is None:
+                raise InsufficientStock(
+                    f"No lot {lot_number or '(none)'} of this item at {route.source}."
+                )
+            lot = found
+        else:
+            lot = await upsert_lot(session, item.id, lot_number, barcode.expiry)
         destination_kind = locations[route.destination].kind
         applied.warnings += _warnings(
             check_lot_may_move(
@@ -311,7 +343,7 @@ async def _apply(
         for picked, taken, _ in picks
     ]
     ids = await record_movements(session, new_movements)
-    for movement_id, (picked, taken, after) in zip(sorted(ids), picks, strict=True):
+    for movement_id, (picked, taken, after) in zip(ids, picks, strict=True):
         applied.movements.append(
             {
                 "id": movement_id,
@@ -346,16 +378,15 @@ def _interpret(code: str) -> barcodes.Barcode:
     return barcode
 
 
-async def _find_item(
-    session: AsyncSession, barcode: barcodes.Barcode
-) -> tuple[Item, ItemIdentifier]:
+async def _find_item(session: AsyncSession, barcode: barcodes.Barcode) -> catalog.ItemMatch:
     gtin = barcode.gtin
     # An NDC alone says nothing about pack size, so only unit-of-use GTINs (indicator 0) may
     # fall back to it; a carton GTIN must be registered with its units.
-    ndc_candidates = (
-        barcodes.ndc11_candidates(barcode.ndc) if barcode.ndc and gtin and gtin[0] == "0" else []
+    ndc_candidates = barcodes.ndc11_candidates(barcode.ndc) if barcode.ndc else []
+    fallback = ndc_candidates if gtin and gtin[0] == "0" else []
+    found = await catalog.find_item_by_barcode(
+        session, gtin, fallback or ndc_candidates, fallback_to_ndc=bool(fallback)
     )
-    found = await catalog.find_item_by_barcode(session, gtin, ndc_candidates)
     if found is None:
         ndc = f" (NDC digits {barcode.ndc})" if barcode.ndc else ""
         raise UnknownItem(
@@ -365,21 +396,11 @@ async def _find_item(
     return found
 
 
-async def _barcode_view(
-    session: AsyncSession, barcode: barcodes.Barcode, item: Item
-) -> dict[str, Any]:
+def _barcode_view(barcode: barcodes.Barcode, ndc_printed: str | None) -> dict[str, Any]:
     """The parsed barcode, with the NDC shown in the layout printed on this item's package."""
     view = barcode.as_dict()
-    if barcode.ndc:
-        printed = await session.scalar(
-            select(ItemIdentifier.printed).where(
-                ItemIdentifier.item_id == item.id,
-                ItemIdentifier.kind == "ndc",
-                ItemIdentifier.value.in_(barcodes.ndc11_candidates(barcode.ndc)),
-            )
-        )
-        if printed:
-            view["ndc"] = barcodes.format_ndc10(barcode.ndc, like=printed)
+    if barcode.ndc and ndc_printed:
+        view["ndc"] = barcodes.format_ndc10(barcode.ndc, like=ndc_printed)
     return view
 
 

@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from inventory_svc.api.auth import requires
-from inventory_svc.api.deps import DbSession
+from inventory_svc.api.deps import DbSession, ReadSession
 from inventory_svc.api.schemas import MAX_ID, MAX_OFFSET, IdentifierOut, ItemIn, ItemOut
 from inventory_svc.db.models import Item, ItemIdentifier
 from inventory_svc.domain.roles import Permission
@@ -54,7 +54,7 @@ class ItemController(Controller):
     @get("/", guards=[requires(Permission.READ)], summary="Search items by name or barcode")
     async def search(
         self,
-        db: DbSession,
+        reader: ReadSession,
         q: Annotated[
             str | None,
             QueryParameter(
@@ -70,10 +70,10 @@ class ItemController(Controller):
             int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip.")
         ] = 0,
     ) -> list[ItemOut]:
-        return [item_out(i, ids) for i, ids in await catalog.search_items(db, q, limit, offset)]
+        return [item_out(i, ids) for i, ids in await catalog.search_items(reader, q, limit, offset)]
 
     @get("/{item_id:int}", guards=[requires(Permission.READ)], summary="One item")
     async def get_one(
-        self, item_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)], db: DbSession
+        self, item_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)], reader: ReadSession
     ) -> ItemOut:
-        return item_out(*await catalog.get_item(db, item_id))
+        return item_out(*await catalog.get_item(reader, item_id))

@@ -9,7 +9,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.api.auth import requires
-from inventory_svc.api.deps import DbSession
+from inventory_svc.api.deps import DbSession, ReadSession
 from inventory_svc.api.schemas import LocationIn, LocationOut, SupplierIn, SupplierOut
 from inventory_svc.db import catalog as catalog_db
 from inventory_svc.domain.errors import UnknownLocation
@@ -35,7 +35,7 @@ class LocationController(Controller):
     @get("/", guards=[requires(Permission.READ)], summary="List locations, virtual ones last")
     async def list_all(
         self,
-        db: DbSession,
+        reader: ReadSession,
         kind: Annotated[
             str | None,
             QueryParameter(description="Only locations of this kind, e.g. shelf or crash_cart."),
@@ -43,7 +43,7 @@ class LocationController(Controller):
     ) -> list[LocationOut]:
         return [
             LocationOut(loc.id, loc.code, loc.name, loc.kind, parent, loc.is_virtual)
-            for loc, parent in await catalog.list_locations(db, kind)
+            for loc, parent in await catalog.list_locations(reader, kind)
         ]
 
     @get(
@@ -52,8 +52,8 @@ class LocationController(Controller):
         media_type="image/svg+xml",
         summary="Code128 shelf label LOC:<code> as SVG",
     )
-    async def label_svg(self, code: LocationCode, db: DbSession) -> Response[bytes]:
-        name = await _location_name(db, code)
+    async def label_svg(self, code: LocationCode, reader: ReadSession) -> Response[bytes]:
+        name = await _location_name(reader, code)
         return Response(labels.label_svg(f"LOC:{code}", name), media_type="image/svg+xml")
 
     @get(
@@ -62,8 +62,8 @@ class LocationController(Controller):
         media_type="image/png",
         summary="Code128 shelf label LOC:<code> as PNG",
     )
-    async def label_png(self, code: LocationCode, db: DbSession) -> Response[bytes]:
-        name = await _location_name(db, code)
+    async def label_png(self, code: LocationCode, reader: ReadSession) -> Response[bytes]:
+        name = await _location_name(reader, code)
         return Response(labels.label_png(f"LOC:{code}", name), media_type="image/png")
 
 
@@ -87,8 +87,8 @@ class SupplierController(Controller):
     @get(
         "/", guards=[requires(Permission.READ)], summary="List suppliers", media_type=MediaType.JSON
     )
-    async def list_all(self, db: DbSession) -> list[SupplierOut]:
+    async def list_all(self, reader: ReadSession) -> list[SupplierOut]:
         return [
             SupplierOut(s.id, s.code, s.name, s.account_number)
-            for s in await catalog.list_suppliers(db)
+            for s in await catalog.list_suppliers(reader)
         ]

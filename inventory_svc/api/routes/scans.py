@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from inventory_svc.api.auth import requires
-from inventory_svc.api.deps import CurrentActor, DbSession
+from inventory_svc.api.deps import CurrentActor, ReadSession
 from inventory_svc.api.problems import PROBLEM_JSON
 from inventory_svc.api.schemas import MAX_LEDGER_ID, ScanRecord, ScanResult
 from inventory_svc.domain.roles import Permission
@@ -66,7 +66,7 @@ class ScanController(Controller):
     @get("/", guards=[requires(Permission.READ)], summary="Recorded scans, rejected ones included")
     async def list_all(
         self,
-        db: DbSession,
+        reader: ReadSession,
         device: Annotated[
             str | None, QueryParameter(description="Only scans sent by this device.")
         ] = None,
@@ -89,6 +89,6 @@ class ScanController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Page size.")] = 200,
     ) -> list[ScanRecord]:
         rows: list[dict[str, Any]] = await reports.scans(
-            db, device=device, status=status, since=since, after_id=after_id, limit=limit
+            reader, device=device, status=status, since=since, after_id=after_id, limit=limit
         )
         return [ScanRecord(**row) for row in rows]

@@ -9,7 +9,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from inventory_svc.api.auth import requires
-from inventory_svc.api.deps import DbSession
+from inventory_svc.api.deps import ReadSession
 from inventory_svc.api.schemas import (
     MAX_ID,
     MAX_LEDGER_ID,
@@ -30,7 +30,7 @@ class StockController(Controller):
     @get("/stock", summary="On-hand stock by item, location and lot")
     async def stock(
         self,
-        db: DbSession,
+        reader: ReadSession,
         location: Annotated[
             str | None, QueryParameter(description="Only stock at the location with this code.")
         ] = None,
@@ -61,7 +61,7 @@ class StockController(Controller):
         ] = 0,
     ) -> list[StockRow]:
         rows = await reports.stock(
-            db,
+            reader,
             today=datetime.now(UTC).date(),
             location=location,
             item=item,
@@ -76,7 +76,7 @@ class StockController(Controller):
     @get("/movements", summary="The append-only ledger, oldest first")
     async def movements(
         self,
-        db: DbSession,
+        reader: ReadSession,
         item: Annotated[
             int | None, QueryParameter(ge=1, le=MAX_ID, description="Only this item id.")
         ] = None,
@@ -103,6 +103,12 @@ class StockController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=5000, description="Page size.")] = 200,
     ) -> list[MovementOut]:
         rows = await reports.movements(
-            db, item=item, location=location, lot=lot, since=since, after_id=after_id, limit=limit
+            reader,
+            item=item,
+            location=location,
+            lot=lot,
+            since=since,
+            after_id=after_id,
+            limit=limit,
         )
         return [MovementOut(**{**row, "item": ItemRef(**row["item"])}) for row in rows]

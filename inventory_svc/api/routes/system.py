@@ -24,7 +24,7 @@ async def health() -> Health:
 @get("/ready", media_type=MediaType.JSON, tags=["system"], summary="Database is reachable")
 async def ready(state: State) -> Health:
     try:
-        async with state.sessions() as session:
+        async with state.read_sessions() as session:
             await session.execute(text("SELECT 1"))
     except Exception as error:
         raise DatabaseUnavailable(f"Database check failed: {type(error).__name__}.") from error
