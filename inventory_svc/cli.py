@@ -105,14 +105,26 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         plain = _create_key(settings, Role.ADMIN, "quickstart admin")
         lines.append(f"  admin key {plain}   (shown once; more: inventory-svc keys create)")
     print("\n".join(lines), flush=True)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        workers=1,
-        proxy_headers=True,
-    )
+    workers = args.workers or settings.workers
+    if workers > 1:
+        # Each worker process builds its own app (and engine) from the same environment.
+        uvicorn.run(
+            "inventory_svc.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            workers=workers,
+            proxy_headers=True,
+        )
+    else:
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            proxy_headers=True,
+        )
     return 0
 
 
@@ -132,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="migrate the database and serve the API")
     serve.add_argument("--host", help="default INVENTORY_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default INVENTORY_PORT or 8000")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes, default INVENTORY_WORKERS or 1"
+    )
     serve.add_argument(
         "--demo",
         action="store_true",

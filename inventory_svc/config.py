@@ -18,6 +18,7 @@ class Settings:
     port: int = 8000
     log_level: str = "INFO"
     db_pool_size: int = 10
+    workers: int = 1
 
     @property
     def is_sqlite(self) -> bool:
@@ -35,4 +36,5 @@ class Settings:
             port=int(env.get("INVENTORY_PORT", "8000")),
             log_level=env.get("INVENTORY_LOG_LEVEL", "INFO").upper(),
             db_pool_size=int(env.get("INVENTORY_DB_POOL_SIZE", "10")),
+            workers=int(env.get("INVENTORY_WORKERS", "1")),
         )
