@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import String, and_, case, literal, or_, select
+from sqlalchemy import String, and_, bindparam, case, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from inventory_svc.db.models import Item, ItemIdentifier, Location
 
@@ -22,6 +25,36 @@ class ItemMatch:
     """The item's NDC as printed on its package, when the barcode's NDC is one of its own."""
 
 
+@cache
+def _item_by_barcode_query(by_gtin: bool, by_ndc: bool, show_ndc: bool) -> Any:
+    """Built once per shape with bound parameters (`gtin`, expanding `candidates`): building
+    this statement costs more than running it."""
+    candidates: BindParameter[Any] = bindparam("candidates", expanding=True)
+    conditions = []
+    if by_gtin:
+        conditions.append(
+            and_(ItemIdentifier.kind.in_(GTIN_KINDS), ItemIdentifier.value == bindparam("gtin"))
+        )
+    if by_ndc:
+        conditions.append(and_(ItemIdentifier.kind == "ndc", ItemIdentifier.value.in_(candidates)))
+    ndc = aliased(ItemIdentifier)
+    ndc_printed = (
+        select(ndc.printed)
+        .where(ndc.item_id == Item.id, ndc.kind == "ndc", ndc.value.in_(candidates))
+        .limit(1)
+        .scalar_subquery()
+        if show_ndc
+        else literal(None, String)
+    )
+    return (
+        select(Item, ItemIdentifier, ndc_printed)
+        .join(ItemIdentifier, ItemIdentifier.item_id == Item.id)
+        .where(or_(*conditions))
+        .order_by(case((ItemIdentifier.kind == "ndc", 1), else_=0), ItemIdentifier.id)
+        .limit(1)
+    )
+
+
 async def find_item_by_barcode(
     session: AsyncSession,
     gtin: str | None,
@@ -32,32 +65,12 @@ async def find_item_by_barcode(
     """An exact GTIN match wins over an NDC match (the GTIN also knows the pack size).
 
     One query: the item, the identifier that matched, and the printed NDC for display."""
-    conditions = []
-    if gtin:
-        conditions.append(and_(ItemIdentifier.kind.in_(GTIN_KINDS), ItemIdentifier.value == gtin))
-    if ndc11_candidates and fallback_to_ndc:
-        conditions.append(
-            and_(ItemIdentifier.kind == "ndc", ItemIdentifier.value.in_(ndc11_candidates))
-        )
-    if not conditions:
+    by_ndc = bool(ndc11_candidates) and fallback_to_ndc
+    if not gtin and not by_ndc:
         return None
-    ndc = aliased(ItemIdentifier)
-    ndc_printed = (
-        select(ndc.printed)
-        .where(ndc.item_id == Item.id, ndc.kind == "ndc", ndc.value.in_(ndc11_candidates))
-        .limit(1)
-        .scalar_subquery()
-        if ndc11_candidates
-        else literal(None, String)
-    )
-    stmt = (
-        select(Item, ItemIdentifier, ndc_printed)
-        .join(ItemIdentifier, ItemIdentifier.item_id == Item.id)
-        .where(or_(*conditions))
-        .order_by(case((ItemIdentifier.kind == "ndc", 1), else_=0), ItemIdentifier.id)
-        .limit(1)
-    )
-    row = (await session.execute(stmt)).first()
+    stmt = _item_by_barcode_query(bool(gtin), by_ndc, bool(ndc11_candidates))
+    params: dict[str, Any] = {"gtin": gtin, "candidates": list(ndc11_candidates)}
+    row = (await session.execute(stmt, params)).first()
     return ItemMatch(row[0], row[1], row[2]) if row else None
 
 
@@ -72,9 +85,12 @@ async def identifiers_of(session: AsyncSession, item_ids: Collection[int]) -> li
     return list((await session.execute(stmt)).scalars().all())
 
 
+_LOCATIONS_BY_CODES = select(Location).where(Location.code.in_(bindparam("codes", expanding=True)))
+
+
 async def locations_by_codes(session: AsyncSession, codes: Collection[str]) -> dict[str, Location]:
-    stmt = select(Location).where(Location.code.in_(set(codes)))
-    return {loc.code: loc for loc in (await session.execute(stmt)).scalars().all()}
+    rows = await session.execute(_LOCATIONS_BY_CODES, {"codes": sorted(set(codes))})
+    return {loc.code: loc for loc in rows.scalars().all()}
 
 
 async def location_by_code(session: AsyncSession, code: str) -> Location | None:

@@ -64,6 +64,11 @@ def _balance_upsert(dialect: str) -> Any:
     ).returning(Balance.quantity)
 
 
+_FIND_LOT = select(Lot).where(
+    Lot.item_id == bindparam("item_id"), Lot.lot_key == bindparam("lot_key")
+)
+
+
 def lot_key(lot_number: str, expiry: date | None) -> str:
     return f"{lot_number}|{expiry.isoformat() if expiry else ''}"
 
@@ -86,8 +91,8 @@ async def find_lot(
     session: AsyncSession, item_id: int, lot_number: str, expiry: date | None
 ) -> Lot | None:
     """The lot if it exists: stock leaving a location never creates one."""
-    stmt = select(Lot).where(Lot.item_id == item_id, Lot.lot_key == lot_key(lot_number, expiry))
-    return (await session.execute(stmt)).scalar_one_or_none()
+    params = {"item_id": item_id, "lot_key": lot_key(lot_number, expiry)}
+    return (await session.execute(_FIND_LOT, params)).scalar_one_or_none()
 
 
 async def add_to_balance(

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.db.models import ApiKey
@@ -45,12 +45,12 @@ async def revoke_key(session: AsyncSession, key_id: int) -> None:
         raise NotFound(f"No active API key with id {key_id}.")
 
 
+_ACTIVE_KEY = select(ApiKey.id, ApiKey.name, ApiKey.role).where(
+    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
+)
+
+
 async def actor_for_key(session: AsyncSession, plain: str) -> Actor | None:
-    row = (
-        await session.execute(
-            select(ApiKey.id, ApiKey.name, ApiKey.role).where(
-                ApiKey.key_hash == hash_key(plain), ApiKey.revoked_at.is_(None)
-            )
-        )
-    ).first()
+    """Looked up on every request (no cache), so a revoked key stops working at once."""
+    row = (await session.execute(_ACTIVE_KEY, {"key_hash": hash_key(plain)})).first()
     return Actor(key_id=row.id, name=row.name, role=Role(row.role)) if row else None

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inventory_svc.db import catalog
+from inventory_svc.db import catalog, scanlog
 from inventory_svc.db.engine import SessionMaker
 from inventory_svc.db.ledger import (
     NewMovement,
@@ -27,7 +27,7 @@ from inventory_svc.db.ledger import (
     record_movements,
     upsert_lot,
 )
-from inventory_svc.db.models import Balance, Location, Lot, Scan
+from inventory_svc.db.models import Balance, Location, Lot
 from inventory_svc.domain import barcodes
 from inventory_svc.domain.errors import (
     BadBarcodeError,
@@ -183,13 +183,21 @@ async def _apply_in_transaction(
     applied: _Applied,
 ) -> ScanOutcome:
     async with sessions() as session, session.begin():
-        scan = _new_scan(request, actor, idempotency_key, fingerprint, now)
-        session.add(scan)
-        await session.flush()  # claims the idempotency key before touching stock
-        await _apply(session, request, barcode, actor, scan, applied, now)
-        body = _applied_body(scan, request, applied)
-        scan.status, scan.response_status, scan.response_body = "applied", 201, body
-        scan.item_id = applied.item["id"] if applied.item else None
+        # Inserting the scan first claims its Idempotency-Key before any stock is touched.
+        scan_id = await scanlog.insert_scan(
+            session, _scan_row(request, actor, idempotency_key, fingerprint, now)
+        )
+        await _apply(session, request, barcode, actor, scan_id, applied, now)
+        body = _applied_body(scan_id, request, applied)
+        await scanlog.complete_scan(
+            session,
+            scan_id,
+            status="applied",
+            item_id=applied.item["id"] if applied.item else None,
+            barcode=applied.barcode,
+            response_status=201,
+            response_body=body,
+        )
     return ScanOutcome(201, body)
 
 
@@ -201,13 +209,7 @@ def _is_transient(error: DBAPIError) -> bool:
 
 async def _replay(sessions: SessionMaker, key: str, fingerprint: str) -> ScanOutcome | None:
     async with sessions() as session, session.begin():
-        row = (
-            await session.execute(
-                select(Scan.request_hash, Scan.response_status, Scan.response_body).where(
-                    Scan.idempotency_key == key
-                )
-            )
-        ).first()
+        row = await scanlog.stored_answer(session, key)
     if row is None:
         return None
     if row.request_hash != fingerprint:
@@ -228,24 +230,30 @@ async def _record_rejection(
     error: DomainError,
     applied: _Applied,
 ) -> ScanOutcome | None:
-    scan = _new_scan(request, actor, key, fingerprint, now)
-    scan.status, scan.error_code, scan.error_detail = "rejected", error.code, error.detail
-    scan.response_status, scan.response_body = error.status, to_problem(error)
-    scan.barcode = applied.barcode or error.extra.get("barcode")
-    scan.item_id = applied.item["id"] if applied.item else None
+    row = _scan_row(request, actor, key, fingerprint, now)
+    row.update(
+        status="rejected",
+        error_code=error.code,
+        error_detail=error.detail,
+        response_status=error.status,
+        response_body=to_problem(error),
+        barcode=applied.barcode or error.extra.get("barcode"),
+        item_id=applied.item["id"] if applied.item else None,
+    )
     try:
         async with sessions() as session, session.begin():
-            session.add(scan)
+            await scanlog.insert_scan(session, row)
     except IntegrityError:
         # The same key won a race meanwhile: answer what it got.
         return await _replay(sessions, key, fingerprint) if key else None
     return None
 
 
-def _new_scan(
+def _scan_row(
     request: ScanRequest, actor: Actor, key: str | None, fingerprint: str, now: datetime
-) -> Scan:
-    return Scan(
+) -> dict[str, Any]:
+    """A scan as received; status, item and answer are filled in when it is decided."""
+    return dict(
         idempotency_key=key,
         request_hash=fingerprint,
         api_key_id=actor.key_id,
@@ -259,6 +267,12 @@ def _new_scan(
         status="pending",
         scanned_at=request.scanned_at or now,
         recorded_at=now,
+        item_id=None,
+        barcode=None,
+        error_code=None,
+        error_detail=None,
+        response_status=None,
+        response_body=None,
     )
 
 
@@ -267,14 +281,14 @@ async def _apply(
     request: ScanRequest,
     barcode: barcodes.Barcode,
     actor: Actor,
-    scan: Scan,
+    scan_id: int,
     applied: _Applied,
     now: datetime,
 ) -> None:
     match = await _find_item(session, barcode)
     item, identifier = match.item, match.identifier
     applied.item = {"id": item.id, "name": item.name}
-    applied.barcode = scan.barcode = msgspec.to_builtins(_barcode_view(barcode, match.ndc_printed))
+    applied.barcode = msgspec.to_builtins(_barcode_view(barcode, match.ndc_printed))
     today = now.date()
 
     if request.action is Action.LOOKUP:
@@ -337,7 +351,7 @@ async def _apply(
             occurred_at=occurred_at,
             actor=actor.name,
             device=request.device,
-            scan_id=scan.id,
+            scan_id=scan_id,
             reference=request.purchase_order,
         )
         for picked, taken, _ in picks
@@ -479,9 +493,9 @@ async def _item_balances(
     return [{"location": r[0], "lot": r[1], "expiry": r[2], "quantity": r[3]} for r in rows]
 
 
-def _applied_body(scan: Scan, request: ScanRequest, applied: _Applied) -> dict[str, Any]:
+def _applied_body(scan_id: int, request: ScanRequest, applied: _Applied) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": scan.id,
+        "id": scan_id,
         "status": "applied",
         "action": request.action.value,
         "barcode": applied.barcode,
