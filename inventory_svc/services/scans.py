@@ -152,26 +152,6 @@ async def ingest_scan(
     raise AssertionError("unreachable")
 
 
-async def _reject(
-    sessions: SessionMaker,
-    request: ScanRequest,
-    actor: Actor,
-    key: str | None,
-    fingerprint: str,
-    now: datetime,
-    error: DomainError,
-    applied: _Applied,
-) -> ScanOutcome:
-    """Record the rejection and raise it, unless the key was used before: then the first
-    answer is the answer (a replay, or `idempotency_key_reused`)."""
-    replay = await _record_rejection(
-        sessions, request, actor, key, fingerprint, now, error, applied
-    )
-    if replay is not None:
-        return replay
-    raise error
-
-
 async def _apply_in_transaction(
     sessions: SessionMaker,
     request: ScanRequest,
@@ -220,7 +200,7 @@ async def _replay(sessions: SessionMaker, key: str, fingerprint: str) -> ScanOut
     return ScanOutcome(200 if status < 400 else status, dict(row.response_body or {}), True)
 
 
-async def _record_rejection(
+async def _reject(
     sessions: SessionMaker,
     request: ScanRequest,
     actor: Actor,
@@ -229,7 +209,9 @@ async def _record_rejection(
     now: datetime,
     error: DomainError,
     applied: _Applied,
-) -> ScanOutcome | None:
+) -> ScanOutcome:
+    """Record the rejection in a transaction of its own and raise it, unless the key was
+    used before: then the first answer is the answer (a replay, or `idempotency_key_reused`)."""
     row = _scan_row(request, actor, key, fingerprint, now)
     row.update(
         status="rejected",
@@ -244,9 +226,11 @@ async def _record_rejection(
         async with sessions() as session, session.begin():
             await scanlog.insert_scan(session, row)
     except IntegrityError:
-        # The same key won a race meanwhile: answer what it got.
-        return await _replay(sessions, key, fingerprint) if key else None
-    return None
+        replay = await _replay(sessions, key, fingerprint) if key else None
+        if replay is None:
+            raise
+        return replay
+    raise error
 
 
 def _scan_row(
