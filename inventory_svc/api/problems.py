@@ -44,6 +44,11 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Respons
 
 
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return problem_response(*http_problem(exc))
+
+
+def http_problem(exc: HTTPException) -> tuple[dict[str, Any], dict[str, str]]:
+    """The problem body and headers for one of Litestar's own HTTP errors."""
     status = exc.status_code
     code, title = _HTTP_CODES.get(status, ("http_error", "HTTP error"))
     extra: dict[str, Any] = {}
@@ -52,7 +57,7 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     headers = dict(exc.headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
-    return problem_response(problem(status, code, title, str(exc.detail), **extra), headers)
+    return problem(status, code, title, str(exc.detail), **extra), headers
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -233,6 +233,62 @@ async def _reject(
     raise error
 
 
+async def record_unreadable_scan(
+    sessions: SessionMaker,
+    body: bytes,
+    *,
+    actor: Actor,
+    idempotency_key: str | None,
+    problem: dict[str, Any],
+    now: datetime | None = None,
+) -> None:
+    """Keep a scan whose request body was refused before it could be read as a scan (bad
+    JSON, a missing field, quantity 0), so nothing a scanner sends is lost from the log."""
+    now = now or datetime.now(UTC)
+    try:
+        fields = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        fields = None
+    fields = fields if isinstance(fields, dict) else {}
+
+    def text(name: str, limit: int = 200) -> str | None:
+        value = fields.get(name)
+        return None if value is None else _printable(str(value))[:limit]
+
+    quantity = fields.get("quantity")
+    row = {
+        "idempotency_key": idempotency_key or None,
+        "request_hash": hashlib.sha256(body).hexdigest(),
+        "api_key_id": actor.key_id,
+        "actor": actor.name,
+        "device": text("device"),
+        "code": text("code", 4096) or _printable(body.decode(errors="replace"))[:4096],
+        "action": text("action", 32) or "",
+        "location_code": text("location", 64),
+        "to_location_code": text("to_location", 64),
+        "quantity": quantity if isinstance(quantity, int) and abs(quantity) < 2**31 else None,
+        "status": "rejected",
+        "scanned_at": now,
+        "recorded_at": now,
+        "item_id": None,
+        "barcode": None,
+        "error_code": str(problem.get("code", "validation_error")),
+        "error_detail": str(problem.get("detail", ""))[:2000],
+        "response_status": int(problem.get("status", 400)),
+        "response_body": problem,
+    }
+    try:
+        async with sessions() as session, session.begin():
+            await scanlog.insert_scan(session, row)
+    except IntegrityError:
+        pass  # the key already names a recorded scan: that record stands
+
+
+def _printable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _scan_row(
     request: ScanRequest, actor: Actor, key: str | None, fingerprint: str, now: datetime
 ) -> dict[str, Any]:
@@ -243,7 +299,7 @@ def _scan_row(
         api_key_id=actor.key_id,
         actor=actor.name,
         device=request.device,
-        code=request.code.replace("\x00", "\ufffd"),  # PostgreSQL text cannot hold NUL
+        code=_printable(request.code),
         action=request.action.value,
         location_code=request.location,
         to_location_code=request.to_location,

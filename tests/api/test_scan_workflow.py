@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -210,3 +211,35 @@ async def test_lookup_reports_where_an_item_is(client: AsyncTestClient[Any], key
 
 def test_expiry_dates_used_here_are_in_the_future() -> None:
     assert NEXT_YEAR > TODAY > date(2020, 1, 1)
+
+
+async def test_a_scan_refused_before_it_can_be_read_is_still_recorded(
+    client: AsyncTestClient[Any], keys: Keys
+) -> None:
+    admin = await _shelf_with_item(client, keys)
+    refused = [
+        {"code": EPINEPHRINE_GTIN, "action": "receive", "location": "MAIN-A1", "quantity": 0},
+        {"code": EPINEPHRINE_GTIN, "action": "juggle", "location": "MAIN-A1"},
+        {"code": EPINEPHRINE_GTIN, "action": "issue"},
+    ]
+    for body in refused:
+        response = await client.post(
+            "/api/v1/scans", json=body, headers={**admin, "Idempotency-Key": str(uuid.uuid4())}
+        )
+        assert response.status_code == 400
+        assert response.json()["code"] == "validation_error"
+    not_json = await client.post(
+        "/api/v1/scans",
+        content=b"{not json",
+        headers={**admin, "content-type": "application/json"},
+    )
+    assert not_json.status_code == 400
+    log = (await client.get("/api/v1/scans", params={"status": "rejected"}, headers=admin)).json()
+    assert [(r["action"], r["error_code"]) for r in log] == [
+        ("receive", "validation_error"),
+        ("juggle", "validation_error"),
+        ("issue", "validation_error"),
+        ("", "validation_error"),
+    ]
+    assert log[0]["quantity"] == 0 and log[3]["code"] == "{not json"
+    assert await on_hand(client, admin, "MAIN-A1") == {}

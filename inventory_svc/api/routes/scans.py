@@ -5,17 +5,42 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
+from litestar.exceptions import ClientException
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import CurrentActor, ReadSession
-from inventory_svc.api.problems import PROBLEM_JSON
+from inventory_svc.api.problems import PROBLEM_JSON, http_problem, problem_response
 from inventory_svc.api.schemas import MAX_LEDGER_ID, ScanRecord, ScanResult
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
-from inventory_svc.services.scans import ScanRequest, ingest_scan
+from inventory_svc.services.actors import Actor
+from inventory_svc.services.scans import ScanRequest, ingest_scan, record_unreadable_scan
+
+
+def _refused_scan_body(request: Request[Actor, Any, State], exc: ClientException) -> Response[Any]:
+    """A scan refused before it could be read (400) is still recorded, once the answer is
+    sent; other client errors (401, 403, 413 ...) are answered as everywhere else."""
+    body, headers = http_problem(exc)
+    if exc.status_code != 400:
+        return problem_response(body, headers)
+    key = request.headers.get("idempotency-key")
+
+    async def record() -> None:
+        await record_unreadable_scan(
+            request.app.state.sessions,
+            await request.body(),
+            actor=request.user,
+            idempotency_key=key if key and len(key) <= 200 else None,
+            problem=body,
+        )
+
+    response = problem_response(body, headers)
+    response.background = BackgroundTask(record)
+    return response
 
 
 class ScanController(Controller):
@@ -32,6 +57,7 @@ class ScanController(Controller):
             "change no stock; they are recorded all the same."
         ),
         status_code=201,
+        exception_handlers={ClientException: _refused_scan_body},
     )
     async def create(
         self,
