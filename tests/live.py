@@ -42,14 +42,15 @@ def wait_ready(base_url: str, timeout: float = 30) -> None:
 
 
 @contextmanager
-def live_server(database_url: str) -> Iterator[str]:
-    """Serve `database_url` on a free port; yields the base URL."""
+def live_server(database_url: str, workers: int = 1) -> Iterator[str]:
+    """Serve `database_url` on a free port with `workers` processes; yields the base URL."""
     port = free_port()
     env = {
         **os.environ,
         "INVENTORY_DATABASE_URL": database_url,
         "INVENTORY_PORT": str(port),
         "INVENTORY_LOG_LEVEL": "WARNING",
+        "INVENTORY_WORKERS": str(workers),
     }
     server = subprocess.Popen(
         [*CLI, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
