@@ -181,5 +181,15 @@ class ScanRecord(msgspec.Struct):
     recorded_at: datetime
 
 
+class Problem(msgspec.Struct):
+    """RFC 9457 problem details; `code` is the stable, machine-readable reason."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
 class Health(msgspec.Struct):
     status: str

@@ -9,12 +9,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.exceptions import ClientException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import CurrentActor, ReadSession
 from inventory_svc.api.problems import PROBLEM_JSON, http_problem, problem_response
-from inventory_svc.api.schemas import MAX_LEDGER_ID, ScanRecord, ScanResult
+from inventory_svc.api.schemas import MAX_LEDGER_ID, Problem, ScanRecord, ScanResult
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
 from inventory_svc.services.actors import Actor
@@ -43,6 +44,18 @@ def _refused_scan_body(request: Request[Actor, Any, State], exc: ClientException
     return response
 
 
+SCAN_PROBLEMS = {
+    400: "validation_error: the body is not a scan (recorded all the same)",
+    401: "unauthorized: missing or unknown API key",
+    403: "forbidden: the key's role may not perform this action (recorded)",
+    409: "insufficient_stock, or idempotency_key_reused (recorded unless the key was reused)",
+    422: (
+        "bad_barcode, unknown_item, unknown_location, expired_lot, recalled_lot, "
+        "invalid_movement, unsupported_action (recorded; no stock changed)"
+    ),
+}
+
+
 class ScanController(Controller):
     path = "/scans"
     tags = ["scans"]
@@ -58,6 +71,18 @@ class ScanController(Controller):
         ),
         status_code=201,
         exception_handlers={ClientException: _refused_scan_body},
+        responses={
+            200: ResponseSpec(ScanResult, description="Replay: the first answer, unchanged"),
+            **{
+                status: ResponseSpec(
+                    Problem,
+                    description=description,
+                    media_type=PROBLEM_JSON,
+                    generate_examples=False,
+                )
+                for status, description in SCAN_PROBLEMS.items()
+            },
+        },
     )
     async def create(
         self,
