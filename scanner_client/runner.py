@@ -232,7 +232,13 @@ def run(cfg: Config, feedback: Feedback, *, stdin: Any = None, grab: bool = True
     """Capture from the configured source until it ends (or Ctrl+C); returns the exit code."""
     try:
         spec = parse_source(cfg.source)
-        decoder = Decoder(cfg.decoder, cfg.formats) if spec.frames else None
+        # A live camera shows mostly empty frames: there pyzbar gets one in four of them.
+        fallback_every = 4 if spec.kind == "webcam" else 1
+        decoder = (
+            Decoder(cfg.decoder, cfg.formats, fallback_every=fallback_every)
+            if spec.frames
+            else None
+        )
     except (SourceError, DecoderUnavailable, ValueError) as exc:
         feedback.error(str(exc))
         return 2
