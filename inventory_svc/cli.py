@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inventory_svc.config import Settings
 from inventory_svc.db.engine import create_engine, create_sessionmaker
 from inventory_svc.db.migrate import upgrade_to_head
+from inventory_svc.domain.errors import DomainError
 from inventory_svc.domain.roles import Role
 from inventory_svc.services import demo, keys
 
@@ -182,7 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    result: int = args.func(settings, args)
+    try:
+        result: int = args.func(settings, args)
+    except DomainError as error:
+        print(f"inventory-svc: {error.detail}", file=sys.stderr)
+        return 1
     return result
 
 

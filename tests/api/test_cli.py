@@ -33,7 +33,8 @@ def test_keys_are_shown_once_listed_without_secret_and_revocable(
     run(database_url, "keys", "revoke", key_id)
     assert "revoked" in run(database_url, "keys", "list").stdout
     missing = run(database_url, "keys", "revoke", "9999", check=False)
-    assert missing.returncode != 0
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == "inventory-svc: No active API key with id 9999."
 
 
 def test_invalid_role_is_refused(database_url: str) -> None:
