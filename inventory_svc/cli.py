@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.config import Settings
@@ -188,6 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as error:
         print(f"inventory-svc: {error.detail}", file=sys.stderr)
         return 1
+    except (OperationalError, OSError) as error:
+        reason = getattr(error, "orig", None) or error
+        print(
+            f"inventory-svc: cannot use the database {_safe_url(settings.database_url)}: {reason}",
+            file=sys.stderr,
+        )
+        return 2
     return result
 
 

@@ -55,3 +55,11 @@ def test_demo_stock_answers_on_the_api(database_url: str) -> None:
     statuses = {row["status"] for row in stock}
     assert {"ok", "expiring"} <= statuses
     assert any(row["status"] == "expired" and row["location"] == "QUAR" for row in stock)
+
+
+def test_an_unreachable_database_is_one_clear_line_without_the_password() -> None:
+    url = "postgresql+asyncpg://inventory:s3cret@127.0.0.1:1/inventory"
+    result = run(url, "migrate", check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith("inventory-svc: cannot use the database postgresql")
+    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
