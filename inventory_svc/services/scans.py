@@ -340,42 +340,9 @@ async def _apply(
     quantity = base_units(request.quantity, identifier.units, barcode.count)
 
     if barcode.lot is not None or barcode.expiry is not None or not route.leaves_real_location:
-        lot_number = barcode.lot or ""
-        if route.leaves_real_location:
-            found = await find_lot(session, item.id, lot_number, barcode.expiry)
-            if found is None:
-                raise InsufficientStock(
-                    f"No lot {lot_number or '(none)'} of this item at {route.source}."
-                )
-            lot = found
-        else:
-            lot = await upsert_lot(session, item.id, lot_number, barcode.expiry)
-        destination_kind = locations[route.destination].kind
-        applied.warnings += _warnings(
-            check_lot_may_move(
-                route, destination_kind, lot.lot_number, lot.expiry, lot.recalled, today
-            )
+        picks = await _move_named_lot(
+            session, route, locations, item.id, barcode, quantity, today, applied
         )
-        if barcode.lot is None and barcode.expiry is None:
-            applied.warnings.append(
-                {
-                    "code": "no_lot",
-                    "detail": "This barcode carries no lot or expiry; booked without lot.",
-                }
-            )
-        moved = await move_lot(
-            session,
-            locations[route.source],
-            locations[route.destination],
-            item.id,
-            lot.id,
-            quantity,
-        )
-        if moved is None:
-            raise InsufficientStock(
-                f"Not enough of lot {lot.lot_number or '(none)'} at {route.source} for {quantity}.",
-            )
-        picks = [(_on_hand(lot), quantity, moved)]
     else:
         picks = await _move_fefo(session, route, locations, item.id, quantity, today)
 
@@ -420,6 +387,48 @@ async def _apply(
             )
 
 
+async def _move_named_lot(
+    session: AsyncSession,
+    route: Route,
+    locations: dict[str, Location],
+    item_id: int,
+    barcode: barcodes.Barcode,
+    quantity: int,
+    today: date,
+    applied: _Applied,
+) -> list[tuple[LotOnHand, int, dict[str, int]]]:
+    """The barcode names the lot (or stock arrives from outside): move exactly that lot.
+    Stock arriving may create the lot; stock leaving must find it."""
+    lot_number = barcode.lot or ""
+    if route.leaves_real_location:
+        lot = await find_lot(session, item_id, lot_number, barcode.expiry)
+        if lot is None:
+            raise InsufficientStock(
+                f"No lot {lot_number or '(none)'} of this item at {route.source}."
+            )
+    else:
+        lot = await upsert_lot(session, item_id, lot_number, barcode.expiry)
+    destination_kind = locations[route.destination].kind
+    applied.warnings += _warnings(
+        check_lot_may_move(route, destination_kind, lot.lot_number, lot.expiry, lot.recalled, today)
+    )
+    if barcode.lot is None and barcode.expiry is None:
+        applied.warnings.append(
+            {
+                "code": "no_lot",
+                "detail": "This barcode carries no lot or expiry; booked without lot.",
+            }
+        )
+    moved = await move_lot(
+        session, locations[route.source], locations[route.destination], item_id, lot.id, quantity
+    )
+    if moved is None:
+        raise InsufficientStock(
+            f"Not enough of lot {lot.lot_number or '(none)'} at {route.source} for {quantity}."
+        )
+    return [(_on_hand(lot), quantity, moved)]
+
+
 def _interpret(code: str) -> barcodes.Barcode:
     try:
         barcode = barcodes.interpret(code)
@@ -437,9 +446,8 @@ async def _find_item(session: AsyncSession, barcode: barcodes.Barcode) -> catalo
     # An NDC alone says nothing about pack size, so only unit-of-use GTINs (indicator 0) may
     # fall back to it; a carton GTIN must be registered with its units.
     ndc_candidates = barcodes.ndc11_candidates(barcode.ndc) if barcode.ndc else []
-    fallback = ndc_candidates if gtin and gtin[0] == "0" else []
     found = await catalog.find_item_by_barcode(
-        session, gtin, fallback or ndc_candidates, fallback_to_ndc=bool(fallback)
+        session, gtin, ndc_candidates, fallback_to_ndc=bool(gtin and gtin[0] == "0")
     )
     if found is None:
         ndc = f" (NDC digits {barcode.ndc})" if barcode.ndc else ""
