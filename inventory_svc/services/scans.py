@@ -178,6 +178,15 @@ async def _apply_in_transaction(
             response_status=201,
             response_body=body,
         )
+    log.info(
+        "scan %s applied: %s %s x%s at %s device=%s",
+        scan_id,
+        request.action.value,
+        barcode.gtin,
+        request.quantity,
+        request.location,
+        request.device,
+    )
     return ScanOutcome(201, body)
 
 
@@ -230,6 +239,14 @@ async def _reject(
         if replay is None:
             raise
         return replay
+    log.info(
+        "scan rejected (%s): %s at %s device=%s: %s",
+        error.code,
+        request.action.value,
+        request.location,
+        request.device,
+        error.detail,
+    )
     raise error
 
 
