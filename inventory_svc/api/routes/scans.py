@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
@@ -14,8 +13,9 @@ from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import CurrentActor, ReadSession
+from inventory_svc.api.params import AfterId, Since
 from inventory_svc.api.problems import PROBLEM_JSON, http_problem, problem_response
-from inventory_svc.api.schemas import MAX_LEDGER_ID, Problem, ScanRecord, ScanResult
+from inventory_svc.api.schemas import Problem, ScanRecord, ScanResult
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
 from inventory_svc.services.actors import Actor
@@ -125,18 +125,8 @@ class ScanController(Controller):
             Literal["applied", "rejected"] | None,
             QueryParameter(description="Only applied or only rejected scans."),
         ] = None,
-        since: Annotated[
-            datetime | None,
-            QueryParameter(description="Only scans recorded at or after this time (ISO 8601)."),
-        ] = None,
-        after_id: Annotated[
-            int | None,
-            QueryParameter(
-                ge=0,
-                le=MAX_LEDGER_ID,
-                description="Only scans with a greater id: resume from the last seen.",
-            ),
-        ] = None,
+        since: Since = None,
+        after_id: AfterId = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Page size.")] = 200,
     ) -> list[ScanRecord]:
         rows: list[dict[str, Any]] = await reports.scans(

@@ -10,9 +10,9 @@ from litestar.params import QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import ReadSession
+from inventory_svc.api.params import AfterId, Since
 from inventory_svc.api.schemas import (
     MAX_ID,
-    MAX_LEDGER_ID,
     MAX_OFFSET,
     ItemRef,
     MovementOut,
@@ -88,18 +88,8 @@ class StockController(Controller):
             str | None,
             QueryParameter(description="Only this lot number ('' for stock without lot)."),
         ] = None,
-        since: Annotated[
-            datetime | None,
-            QueryParameter(description="Only movements recorded at or after this time (ISO 8601)."),
-        ] = None,
-        after_id: Annotated[
-            int | None,
-            QueryParameter(
-                ge=0,
-                le=MAX_LEDGER_ID,
-                description="Only movements with a greater id: resume from the last seen.",
-            ),
-        ] = None,
+        since: Since = None,
+        after_id: AfterId = None,
         limit: Annotated[int, QueryParameter(ge=1, le=5000, description="Page size.")] = 200,
     ) -> list[MovementOut]:
         rows = await reports.movements(
