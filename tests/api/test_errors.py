@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from inventory_svc.app import create_app
+from inventory_svc.config import Settings
 from inventory_svc.domain.errors import PROBLEM_TYPE_BASE
 from inventory_svc.domain.roles import Role
 from tests.conftest import Keys
@@ -359,3 +361,13 @@ async def test_the_openapi_document_describes_scans_and_their_idempotency_key(
     }
     assert all(p["in"] == "query" and p["description"] for p in stock_params.values())
     assert paths["/api/v1/items/{item_id}"]["get"]["parameters"][0]["in"] == "path"
+
+
+async def test_ready_says_503_when_the_database_is_unreachable_while_health_stays_up() -> None:
+    settings = Settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    async with AsyncTestClient(app=create_app(settings), timeout=30) as unreachable:
+        assert (await unreachable.get("/health")).status_code == 200
+        ready = await unreachable.get("/ready")
+    assert ready.status_code == 503
+    assert ready.headers["content-type"].startswith("application/problem+json")
+    assert ready.json()["code"] == "database_unavailable"
