@@ -111,6 +111,12 @@ class IdempotencyKeyReused(Conflict):
     title = "Idempotency-Key already used for a different request"
 
 
+class DatabaseUnavailable(DomainError):
+    code = "database_unavailable"
+    status = 503
+    title = "Database unreachable"
+
+
 class Forbidden(DomainError):
     code = "forbidden"
     status = 403

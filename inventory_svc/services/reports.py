@@ -23,6 +23,7 @@ async def stock(
     location: str | None = None,
     item: int | None = None,
     gtin: str | None = None,
+    lot: str | None = None,
     include_sublocations: bool = False,
     expiring_within_days: int | None = None,
     limit: int = 1000,
@@ -56,6 +57,8 @@ async def stock(
             stmt = stmt.where(Location.id == root.id)
     if item is not None:
         stmt = stmt.where(Item.id == item)
+    if lot is not None:
+        stmt = stmt.where(Lot.lot_number == lot)
     if gtin:
         try:
             normalised = barcodes.normalize_gtin(gtin)

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +26,7 @@ from inventory_svc.db.ledger import (
     record_movements,
     upsert_lot,
 )
-from inventory_svc.db.models import Balance, Location, Lot
+from inventory_svc.db.models import Location, Lot
 from inventory_svc.domain import barcodes
 from inventory_svc.domain.errors import (
     BadBarcodeError,
@@ -46,12 +45,12 @@ from inventory_svc.domain.ledger import (
     Route,
     base_units,
     check_lot_may_move,
-    lot_status,
     pick_fefo,
     route_for,
     takes_unusable_stock,
 )
 from inventory_svc.domain.roles import permission_for_action
+from inventory_svc.services import reports
 from inventory_svc.services.actors import Actor
 
 FEFO_ATTEMPTS = 3
@@ -349,7 +348,10 @@ async def _apply(
     today = now.date()
 
     if request.action is Action.LOOKUP:
-        applied.balances = await _item_balances(session, item.id, barcode.lot)
+        applied.balances = [
+            {key: row[key] for key in ("location", "lot", "expiry", "quantity")}
+            for row in await reports.stock(session, today=today, item=item.id, lot=barcode.lot)
+        ]
         return
 
     route = route_for(request.action, request.location, request.to_location)
@@ -542,22 +544,6 @@ def _warnings(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"code": code, "detail": detail} for code, detail in pairs]
 
 
-async def _item_balances(
-    session: AsyncSession, item_id: int, lot_number: str | None
-) -> list[dict[str, Any]]:
-    stmt = (
-        select(Location.code, Lot.lot_number, Lot.expiry, Balance.quantity)
-        .join(Balance, Balance.location_id == Location.id)
-        .join(Lot, Lot.id == Balance.lot_id)
-        .where(Balance.item_id == item_id, Balance.quantity > 0, Location.is_virtual.is_(False))
-        .order_by(Location.code, Lot.expiry, Lot.lot_number)
-    )
-    if lot_number is not None:
-        stmt = stmt.where(Lot.lot_number == lot_number)
-    rows = (await session.execute(stmt)).all()
-    return [{"location": r[0], "lot": r[1], "expiry": r[2], "quantity": r[3]} for r in rows]
-
-
 def _applied_body(scan_id: int, request: ScanRequest, applied: _Applied) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": scan_id,
@@ -574,4 +560,4 @@ def _applied_body(scan_id: int, request: ScanRequest, applied: _Applied) -> dict
     return result
 
 
-__all__ = ["ScanOutcome", "ScanRequest", "ingest_scan", "lot_status"]
+__all__ = ["ScanOutcome", "ScanRequest", "ingest_scan", "record_unreadable_scan"]

@@ -7,13 +7,7 @@ from litestar.datastructures import State
 from sqlalchemy import text
 
 from inventory_svc.api.schemas import Health
-from inventory_svc.domain.errors import DomainError
-
-
-class DatabaseUnavailable(DomainError):
-    code = "database_unavailable"
-    status = 503
-    title = "Database unreachable"
+from inventory_svc.domain.errors import DatabaseUnavailable
 
 
 @get("/health", media_type=MediaType.JSON, tags=["system"], summary="Process is up")
