@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, case, literal, or_, select
+from sqlalchemy import Select, String, and_, bindparam, case, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
@@ -97,7 +97,7 @@ async def location_by_code(session: AsyncSession, code: str) -> Location | None:
     return (await locations_by_codes(session, [code])).get(code)
 
 
-def subtree_ids_query(root_id: int):  # type: ignore[no-untyped-def]
+def subtree_ids_query(root_id: int) -> Select[tuple[int]]:
     """Recursive CTE of a location and everything below it (works on both databases)."""
     tree = select(Location.id).where(Location.id == root_id).cte("tree", recursive=True)
     tree = tree.union_all(select(Location.id).where(Location.parent_id == tree.c.id))
