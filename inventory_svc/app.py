@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[health, ready, api],
         lifespan=[database],
+        # The site's calendar; an unknown time zone stops the start, not the first scan.
+        state=State({"clock": settings.clock}),
         dependencies={
             "db": Provide(provide_session),
             "reader": Provide(provide_read_session),

@@ -183,7 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+        settings.clock  # noqa: B018 - refuse an unknown time zone before any work
+    except ValueError as error:  # ConfigError, or a number that is not one
+        print(f"inventory-svc: {error}", file=sys.stderr)
+        return 2
     try:
         result: int = args.func(settings, args)
     except DomainError as error:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
+
+from inventory_svc.domain.clock import SiteClock
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///inventory.db"
 
@@ -19,10 +23,16 @@ class Settings:
     log_level: str = "INFO"
     db_pool_size: int = 10
     workers: int = 1
+    timezone: str | None = None
+    """IANA zone of the site (e.g. America/Chicago); None means the machine's zone."""
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def clock(self) -> SiteClock:
+        return SiteClock(site_zone(self.timezone))
 
     @classmethod
     def from_env(cls, env_file: str | Path | None = ".env") -> Settings:
@@ -37,4 +47,27 @@ class Settings:
             log_level=env.get("INVENTORY_LOG_LEVEL", "INFO").upper(),
             db_pool_size=int(env.get("INVENTORY_DB_POOL_SIZE", "10")),
             workers=int(env.get("INVENTORY_WORKERS", "1")),
+            timezone=env.get("INVENTORY_TIMEZONE") or None,
         )
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message says which and why."""
+
+
+def site_zone(name: str | None) -> tzinfo:
+    """The named IANA zone, or the machine's own (TZ, then /etc/localtime, else UTC)."""
+    if name is None:
+        name = os.environ.get("TZ", "").lstrip(":") or None
+        if name is None and Path("/etc/localtime").exists():
+            with open("/etc/localtime", "rb") as localtime:
+                return ZoneInfo.from_file(localtime, key="localtime")
+        if name is None:
+            return ZoneInfo("UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(
+            f"time zone {name!r} (INVENTORY_TIMEZONE or TZ) is not an IANA zone name, "
+            "e.g. America/Chicago"
+        ) from error

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
@@ -28,6 +29,7 @@ from inventory_svc.db.engine import create_engine, create_sessionmaker
 from inventory_svc.db.migrate import upgrade_to_head
 from inventory_svc.domain.roles import Role
 from inventory_svc.services.keys import create_key
+from tests.live import live_server
 
 LOCAL_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -122,7 +124,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, log_level="WARNING")
+    return Settings(database_url=database_url, log_level="WARNING", timezone="UTC")
 
 
 @pytest.fixture
@@ -136,6 +138,15 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
     async with AsyncTestClient(app=create_app(settings), timeout=60) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def live_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A real `inventory-svc serve` over real HTTP. The in-process test client runs one
+    request at a time, so tests of concurrent scans need this one."""
+    with live_server(database_url) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as live:
+            yield live
 
 
 class Keys:

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from litestar.testing import AsyncTestClient
+import httpx
 
 from inventory_svc.domain.barcodes import gtin_from_ndc
 
@@ -36,7 +36,7 @@ def gs1(
 
 
 async def make_item(
-    client: AsyncTestClient[Any],
+    client: httpx.AsyncClient,
     headers: dict[str, str],
     name: str = "Epinephrine",
     identifiers: list[dict[str, Any]] | None = None,
@@ -58,7 +58,7 @@ async def make_item(
 
 
 async def make_location(
-    client: AsyncTestClient[Any],
+    client: httpx.AsyncClient,
     headers: dict[str, str],
     code: str,
     kind: str = "shelf",
@@ -75,7 +75,7 @@ async def make_location(
 
 
 async def scan(
-    client: AsyncTestClient[Any],
+    client: httpx.AsyncClient,
     headers: dict[str, str],
     code: str,
     action: str,
@@ -93,7 +93,7 @@ async def scan(
 
 
 async def on_hand(
-    client: AsyncTestClient[Any], headers: dict[str, str], location: str
+    client: httpx.AsyncClient, headers: dict[str, str], location: str
 ) -> dict[str, int]:
     """{lot: quantity} at one location."""
     response = await client.get("/api/v1/stock", params={"location": location}, headers=headers)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,6 +67,27 @@ def _balance_upsert(dialect: str) -> Any:
 _FIND_LOT = select(Lot).where(
     Lot.item_id == bindparam("item_id"), Lot.lot_key == bindparam("lot_key")
 )
+# Returns of one lot queue on its row (PostgreSQL; SQLite writers are serial anyway), so two
+# concurrent returns cannot both count the same issued units.
+_FIND_LOT_LOCKED = _FIND_LOT.with_for_update()
+
+_NET_TO_LOCATION = select(
+    func.coalesce(
+        func.sum(
+            case(
+                (Movement.to_location_id == bindparam("location_id"), Movement.quantity),
+                else_=-Movement.quantity,
+            )
+        ),
+        0,
+    )
+).where(
+    Movement.lot_id == bindparam("lot_id"),
+    or_(
+        Movement.to_location_id == bindparam("location_id"),
+        Movement.from_location_id == bindparam("location_id"),
+    ),
+)
 
 
 def lot_key(lot_number: str, expiry: date | None) -> str:
@@ -88,11 +109,26 @@ async def upsert_lot(
 
 
 async def find_lot(
-    session: AsyncSession, item_id: int, lot_number: str, expiry: date | None
+    session: AsyncSession,
+    item_id: int,
+    lot_number: str,
+    expiry: date | None,
+    *,
+    lock: bool = False,
 ) -> Lot | None:
-    """The lot if it exists: stock leaving a location never creates one."""
+    """The lot if it exists: stock leaving a location never creates one. `lock` holds the
+    lot's row until the transaction ends."""
     params = {"item_id": item_id, "lot_key": lot_key(lot_number, expiry)}
-    return (await session.execute(_FIND_LOT, params)).scalar_one_or_none()
+    stmt = _FIND_LOT_LOCKED if lock else _FIND_LOT
+    return (await session.execute(stmt, params)).scalar_one_or_none()
+
+
+async def net_moved_to(session: AsyncSession, lot_id: int, location: Location) -> int:
+    """Units of the lot moved into `location` less those moved out, summed from the ledger
+    itself (for `@consumed`: issued, net of returns, over all locations)."""
+    params = {"lot_id": lot_id, "location_id": location.id}
+    net: int = (await session.execute(_NET_TO_LOCATION, params)).scalar_one()
+    return int(net)
 
 
 async def add_to_balance(

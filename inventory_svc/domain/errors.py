@@ -73,6 +73,24 @@ class InvalidMovement(DomainError):
     title = "Movement not allowed"
 
 
+class QuantityTooLarge(DomainError):
+    code = "quantity_too_large"
+    status = 422
+    title = "Quantity too large for one scan"
+
+
+class ReturnExceedsIssued(DomainError):
+    code = "return_exceeds_issued"
+    status = 409
+    title = "More returned than was issued"
+
+
+class IdempotencyKeyRequired(DomainError):
+    code = "idempotency_key_required"
+    status = 400
+    title = "Idempotency-Key header required"
+
+
 class NotFound(DomainError):
     code = "not_found"
     status = 404

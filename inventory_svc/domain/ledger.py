@@ -16,7 +16,9 @@ from inventory_svc.domain.errors import (
     ExpiredLot,
     InsufficientStock,
     InvalidMovement,
+    QuantityTooLarge,
     RecalledLot,
+    ReturnExceedsIssued,
     UnsupportedAction,
 )
 
@@ -27,6 +29,10 @@ ADJUSTMENT = "@adjustment"
 VIRTUAL_LOCATIONS = (SUPPLIER, CONSUMED, WASTE, ADJUSTMENT)
 
 EXPIRING_SOON_DAYS = 30
+
+MAX_BASE_UNITS_PER_SCAN = 10_000_000
+"""One scan books at most this many base units: a full pallet counted in tablets fits, a
+typo or a hostile count cannot push a balance towards the 64-bit limit."""
 
 LOCATION_KINDS = (
     "storeroom",
@@ -71,9 +77,37 @@ class Route:
     def leaves_real_location(self) -> bool:
         return self.source not in VIRTUAL_LOCATIONS
 
+    @property
+    def may_create_lot(self) -> bool:
+        """Only stock arriving from a supplier brings a lot into the ledger for the first
+        time; every other move takes an existing lot from somewhere."""
+        return self.source == SUPPLIER
+
+    @property
+    def bounded_by_issued(self) -> bool:
+        """A return undoes an issue: never more of a lot than was issued, net of returns."""
+        return self.source == CONSUMED
+
+
+def is_virtual_code(code: str) -> bool:
+    """Virtual locations (and any code shaped like one) stand for the outside world."""
+    return code.startswith("@")
+
+
+def check_names_real_locations(location: str, to_location: str | None) -> None:
+    """A scan names real locations only: the outside world is reached through the action that
+    owns that move (receive from `@supplier`, issue to `@consumed`, ...), never by name."""
+    for code in (location, to_location):
+        if code is not None and is_virtual_code(code):
+            raise InvalidMovement(
+                f"{code!r} is a virtual location: a scan names real locations, and the "
+                "action decides where stock comes from or goes to."
+            )
+
 
 def route_for(action: Action, location: str, to_location: str | None) -> Route:
     """`return` brings unused stock back from the floor into `location` (the undo of issue)."""
+    check_names_real_locations(location, to_location)
     if action is Action.RECEIVE:
         return Route("receive", SUPPLIER, location)
     if action is Action.ISSUE:
@@ -132,7 +166,25 @@ def base_units(quantity: int, units_per_scan: int, pack_count: int | None) -> in
     """A carton GTIN means `units` base units; GS1 AI 30/37 says how many packs one label is."""
     if quantity < 1:
         raise BadRequest("quantity must be at least 1.")
-    return quantity * units_per_scan * (pack_count or 1)
+    total = quantity * units_per_scan * (pack_count or 1)
+    if total > MAX_BASE_UNITS_PER_SCAN:
+        raise QuantityTooLarge(
+            f"{quantity} x {units_per_scan} units x count {pack_count or 1} = {total} base "
+            f"units; one scan books at most {MAX_BASE_UNITS_PER_SCAN}.",
+            limit=MAX_BASE_UNITS_PER_SCAN,
+        )
+    return total
+
+
+def check_return_within_issued(lot_number: str, net_issued: int, quantity: int) -> None:
+    """`net_issued` is what went to `@consumed` of this lot over all locations, less what
+    came back: returning more would create stock that never existed."""
+    if quantity > net_issued:
+        raise ReturnExceedsIssued(
+            f"Return of {quantity} of lot {lot_number or '(none)'}: only {max(net_issued, 0)} "
+            "issued and not yet returned.",
+            returnable=max(net_issued, 0),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,28 +23,30 @@ from inventory_svc.db.ledger import (
     find_lot,
     lots_on_hand,
     move_lot,
+    net_moved_to,
     record_movements,
     upsert_lot,
 )
 from inventory_svc.db.models import Location, Lot
 from inventory_svc.domain import barcodes
+from inventory_svc.domain.clock import SiteClock
 from inventory_svc.domain.errors import (
     BadBarcodeError,
     DomainError,
     IdempotencyKeyReused,
     InsufficientStock,
-    InvalidMovement,
     UnknownItem,
     UnknownLocation,
     to_problem,
 )
 from inventory_svc.domain.ledger import (
-    VIRTUAL_LOCATIONS,
     Action,
     LotOnHand,
     Route,
     base_units,
     check_lot_may_move,
+    check_names_real_locations,
+    check_return_within_issued,
     pick_fefo,
     route_for,
     takes_unusable_stock,
@@ -59,6 +61,7 @@ TRANSIENT_ATTEMPTS = 3
 log = logging.getLogger(__name__)
 
 
+# Codes are kept whatever they hold (a rejected scan is recorded as sent); names are printable.
 # Codes are kept whatever they hold (a rejected scan is recorded as sent); names are printable.
 ScanCode = Annotated[str, msgspec.Meta(max_length=4096)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -109,19 +112,22 @@ async def ingest_scan(
     request: ScanRequest,
     *,
     actor: Actor,
-    idempotency_key: str | None,
+    idempotency_key: str,
+    clock: SiteClock,
     now: datetime | None = None,
 ) -> ScanOutcome:
     """Apply a scan or record its rejection. Raises the DomainError of a fresh rejection
-    (after recording it); returns the stored outcome for a replay."""
-    now = now or datetime.now(UTC)
-    idempotency_key = idempotency_key or None  # an empty header is no key
+    (after recording it); returns the stored outcome for a replay. `clock` gives the site's
+    date, which decides expiry; `now` (default: the clock's) stamps the scan."""
+    now = now or clock.now()
+    today = clock.today(now)
     fingerprint = request_fingerprint(request, actor)
     applied = _Applied()
     try:
         # Checks that need no database run before the transaction, outside any lock.
-        actor.require(permission_for_action(request.action))
         barcode = _interpret(request.code)
+        actor.require(permission_for_action(request.action))
+        check_names_real_locations(request.location, request.to_location)
     except DomainError as error:
         return await _reject(
             sessions, request, actor, idempotency_key, fingerprint, now, error, applied
@@ -130,13 +136,11 @@ async def ingest_scan(
         applied = _Applied()
         try:
             return await _apply_in_transaction(
-                sessions, request, barcode, actor, idempotency_key, fingerprint, now, applied
+                sessions, request, barcode, actor, idempotency_key, fingerprint, now, today, applied
             )
         except IntegrityError:
             # The scan row's unique key is how a replay is detected: no read before writing.
-            replay = (
-                await _replay(sessions, idempotency_key, fingerprint) if idempotency_key else None
-            )
+            replay = await _replay(sessions, idempotency_key, fingerprint)
             if replay is None:
                 raise
             return replay
@@ -156,9 +160,10 @@ async def _apply_in_transaction(
     request: ScanRequest,
     barcode: barcodes.Barcode,
     actor: Actor,
-    idempotency_key: str | None,
+    idempotency_key: str,
     fingerprint: str,
     now: datetime,
+    today: date,
     applied: _Applied,
 ) -> ScanOutcome:
     async with sessions() as session, session.begin():
@@ -166,7 +171,7 @@ async def _apply_in_transaction(
         scan_id = await scanlog.insert_scan(
             session, _scan_row(request, actor, idempotency_key, fingerprint, now)
         )
-        await _apply(session, request, barcode, actor, scan_id, applied, now)
+        await _apply(session, request, barcode, actor, scan_id, applied, now, today)
         body = _applied_body(scan_id, request, applied)
         await scanlog.complete_scan(
             session,
@@ -212,7 +217,7 @@ async def _reject(
     sessions: SessionMaker,
     request: ScanRequest,
     actor: Actor,
-    key: str | None,
+    key: str,
     fingerprint: str,
     now: datetime,
     error: DomainError,
@@ -234,7 +239,7 @@ async def _reject(
         async with sessions() as session, session.begin():
             await scanlog.insert_scan(session, row)
     except IntegrityError:
-        replay = await _replay(sessions, key, fingerprint) if key else None
+        replay = await _replay(sessions, key, fingerprint)
         if replay is None:
             raise
         return replay
@@ -306,7 +311,7 @@ def _printable(text: str) -> str:
 
 
 def _scan_row(
-    request: ScanRequest, actor: Actor, key: str | None, fingerprint: str, now: datetime
+    request: ScanRequest, actor: Actor, key: str, fingerprint: str, now: datetime
 ) -> dict[str, Any]:
     """A scan as received; status, item and answer are filled in when it is decided."""
     return dict(
@@ -340,12 +345,12 @@ async def _apply(
     scan_id: int,
     applied: _Applied,
     now: datetime,
+    today: date,
 ) -> None:
     match = await _find_item(session, barcode)
     item, identifier = match.item, match.identifier
     applied.item = {"id": item.id, "name": item.name}
     applied.barcode = msgspec.to_builtins(_barcode_view(barcode, match.ndc_printed))
-    today = now.date()
 
     if request.action is Action.LOOKUP:
         applied.balances = [
@@ -417,20 +422,28 @@ async def _move_named_lot(
     applied: _Applied,
 ) -> list[tuple[LotOnHand, int, dict[str, int]]]:
     """The barcode names the lot (or stock arrives from outside): move exactly that lot.
-    Stock arriving may create the lot; stock leaving must find it."""
+    Only a receipt may bring a new lot into the ledger; every other move must find it."""
     lot_number = barcode.lot or ""
-    if route.leaves_real_location:
-        lot = await find_lot(session, item_id, lot_number, barcode.expiry)
-        if lot is None:
-            raise InsufficientStock(
-                f"No lot {lot_number or '(none)'} of this item at {route.source}."
-            )
-    else:
-        lot = await upsert_lot(session, item_id, lot_number, barcode.expiry)
     destination_kind = locations[route.destination].kind
+    lot: Lot | None
+    if route.may_create_lot:
+        lot = await upsert_lot(session, item_id, lot_number, barcode.expiry)
+    else:
+        # A return locks the lot so that concurrent returns count its issued units once.
+        lot = await find_lot(
+            session, item_id, lot_number, barcode.expiry, lock=route.bounded_by_issued
+        )
+    if lot is None:
+        check_lot_may_move(route, destination_kind, lot_number, barcode.expiry, False, today)
+        if route.bounded_by_issued:
+            check_return_within_issued(lot_number, 0, quantity)
+        raise InsufficientStock(f"No lot {lot_number or '(none)'} of this item at {route.source}.")
     applied.warnings += _warnings(
         check_lot_may_move(route, destination_kind, lot.lot_number, lot.expiry, lot.recalled, today)
     )
+    if route.bounded_by_issued:
+        issued = await net_moved_to(session, lot.id, locations[route.source])
+        check_return_within_issued(lot.lot_number, issued, quantity)
     if barcode.lot is None and barcode.expiry is None:
         applied.warnings.append(
             {
@@ -486,17 +499,11 @@ def _barcode_view(barcode: barcodes.Barcode, ndc_printed: str | None) -> dict[st
 
 
 async def _route_locations(session: AsyncSession, route: Route) -> dict[str, Location]:
-    for code in (route.source, route.destination):
-        if code.startswith("@") and code not in VIRTUAL_LOCATIONS:
-            raise UnknownLocation(f"No location has the code {code!r}.")
+    """The route's two locations; `route_for` has made sure the scan named real ones only."""
     locations = await catalog.locations_by_codes(session, (route.source, route.destination))
     for code in (route.source, route.destination):
         if code not in locations:
             raise UnknownLocation(f"No location has the code {code!r}.", location=code)
-    real = [loc for loc in locations.values() if not loc.is_virtual]
-    named_virtual = [c for c in (route.source, route.destination) if c in VIRTUAL_LOCATIONS]
-    if len(real) + len(set(named_virtual)) < 2 or not real:
-        raise InvalidMovement("Scans move stock at a real location, not between virtual ones.")
     return locations
 
 

@@ -82,9 +82,8 @@ async def test_malformed_json_is_a_validation_error(
     client: AsyncTestClient[Any], keys: Keys, path: str, raw: bytes
 ) -> None:
     admin = await keys.header()
-    response = await client.post(
-        path, content=raw, headers={**admin, "Content-Type": "application/json"}
-    )
+    headers = {**admin, "Content-Type": "application/json", "Idempotency-Key": "malformed-1"}
+    response = await client.post(path, content=raw, headers=headers)
     assert_problem(response, 400, "validation_error")
 
 
@@ -313,15 +312,13 @@ async def test_the_same_body_is_the_same_scan_whatever_its_key_order(
     assert await on_hand(client, admin, "SHELF") == {"IDEM": 1}
 
 
-async def test_without_a_key_every_post_is_a_new_scan(
-    client: AsyncTestClient[Any], keys: Keys
-) -> None:
+async def test_a_keyless_retry_cannot_double_book(client: AsyncTestClient[Any], keys: Keys) -> None:
     admin = await _shelf(client, keys)
     body = {"code": CODE, "action": "receive", "location": "SHELF"}
     for _ in range(2):
         response = await client.post("/api/v1/scans", json=body, headers=admin)
-        assert response.status_code == 201
-    assert await on_hand(client, admin, "SHELF") == {"IDEM": 2}
+        assert_problem(response, 400, "idempotency_key_required")
+    assert await on_hand(client, admin, "SHELF") == {}
 
 
 # --- OpenAPI ---------------------------------------------------------------------------------
@@ -346,7 +343,7 @@ async def test_the_openapi_document_describes_scans_and_their_idempotency_key(
     post_scans = paths["/api/v1/scans"]["post"]
     header = next(p for p in post_scans["parameters"] if p["in"] == "header")
     assert header["name"] == "Idempotency-Key"
-    assert header["required"] is False
+    assert header["required"] is True
     assert header["description"]
     assert "201" in post_scans["responses"]
     assert post_scans["requestBody"]["content"]["application/json"]["schema"]

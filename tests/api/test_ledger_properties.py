@@ -1,5 +1,7 @@
 """After any sequence of scans, the ledger balances: per lot the quantities over all locations
-(virtual ones included) sum to zero, and every balance equals the sum of its movements."""
+(virtual ones included) sum to zero, and every balance equals the sum of its movements. No
+sequence creates stock: a return is applied exactly when the lot's issues, net of returns,
+cover it; a scan naming the outside world is refused; real stock never exceeds receipts."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ LOTS = {
 operation = st.tuples(
     st.sampled_from(["receive", "issue", "transfer", "waste", "return"]),
     st.sampled_from(SHELVES),
-    st.sampled_from(SHELVES),
+    st.sampled_from([*SHELVES, "@supplier", "@consumed", "@waste", "@adjustment"]),
     st.sampled_from([*LOTS, None]),
     st.integers(min_value=1, max_value=5),
 )
@@ -73,10 +75,23 @@ async def _ledger_violations(settings_: Settings) -> list[str]:
                 text("SELECT id FROM balances WHERE NOT is_virtual AND quantity < 0")
             )
         ).all()
+        # The outside world: the supplier only gives, patients and waste only take (net).
+        wrong_sign = (
+            await conn.execute(
+                text(
+                    "SELECT l.code, b.lot_id, b.quantity FROM balances b"
+                    " JOIN locations l ON l.id = b.location_id"
+                    " WHERE (l.code = '@supplier' AND b.quantity > 0)"
+                    " OR (l.code IN ('@consumed', '@waste') AND b.quantity < 0)"
+                    " OR (l.code = '@adjustment' AND b.quantity <> 0)"
+                )
+            )
+        ).all()
     return (
         [f"unbalanced lot {r}" for r in unbalanced]
         + [f"drift {r}" for r in drift]
         + [f"negative {r}" for r in negative]
+        + [f"outside world {r}" for r in wrong_sign]
     )
 
 
@@ -108,6 +123,8 @@ def test_ledger_invariants_hold_after_any_scan_sequence(settings: Settings) -> N
             )
             assert response.status_code == 201, response.text
             expected: dict[tuple[str, str], int] = defaultdict(int)
+            issued: dict[str, int] = defaultdict(int)  # per lot, net of returns
+            received: dict[str, int] = defaultdict(int)
             for action, here, there, lot, quantity in operations:
                 code = gs1(gtin, lot=lot, expiry=LOTS[lot]) if lot else gtin
                 body = {"code": code, "action": action, "location": here, "quantity": quantity}
@@ -118,16 +135,36 @@ def test_ledger_invariants_hold_after_any_scan_sequence(settings: Settings) -> N
                     json=body,
                     headers={**admin, "Idempotency-Key": str(uuid.uuid4())},
                 )
+                named_lot = lot or ""
+                if action == "transfer" and there.startswith("@"):
+                    assert response.json()["code"] == "invalid_movement"
+                    continue
+                if action == "return":
+                    # Exactly when the lot's net issues cover it; a lot never seen is 0.
+                    assert (response.status_code == 201) == (issued[named_lot] >= quantity), (
+                        response.text
+                    )
                 if response.status_code != 201:
-                    assert response.json()["code"] in {"insufficient_stock", "invalid_movement"}
+                    assert response.json()["code"] in {
+                        "insufficient_stock",
+                        "invalid_movement",
+                        "return_exceeds_issued",
+                    }
                     continue
                 for movement in response.json()["movements"]:
-                    if not movement["from_location"].startswith("@"):
-                        expected[(movement["from_location"], movement["lot"])] -= movement[
-                            "quantity"
-                        ]
-                    if not movement["to_location"].startswith("@"):
-                        expected[(movement["to_location"], movement["lot"])] += movement["quantity"]
+                    source, target = movement["from_location"], movement["to_location"]
+                    moved, moved_lot = movement["quantity"], movement["lot"]
+                    if not source.startswith("@"):
+                        expected[(source, moved_lot)] -= moved
+                    if not target.startswith("@"):
+                        expected[(target, moved_lot)] += moved
+                    issued[moved_lot] += moved if target == "@consumed" else 0
+                    issued[moved_lot] -= moved if source == "@consumed" else 0
+                    received[moved_lot] += moved if source == "@supplier" else 0
+            for moved_lot, units in received.items():
+                on_shelves = sum(v for (_, lot_), v in expected.items() if lot_ == moved_lot)
+                assert on_shelves + issued[moved_lot] <= units
+            assert all(units >= 0 for units in issued.values())
             stock = client.get("/api/v1/stock", params={"gtin": gtin}, headers=admin).json()
             assert {(r["location"], r["lot"]): r["quantity"] for r in stock} == {
                 key: value for key, value in expected.items() if value

@@ -13,15 +13,21 @@ from inventory_svc.domain.errors import (
     ExpiredLot,
     InsufficientStock,
     InvalidMovement,
+    QuantityTooLarge,
     RecalledLot,
+    ReturnExceedsIssued,
     UnsupportedAction,
 )
 from inventory_svc.domain.ledger import (
+    MAX_BASE_UNITS_PER_SCAN,
+    MOVING_ACTIONS,
+    VIRTUAL_LOCATIONS,
     Action,
     LotOnHand,
     Route,
     base_units,
     check_lot_may_move,
+    check_return_within_issued,
     lot_status,
     pick_fefo,
     route_for,
@@ -172,9 +178,41 @@ def test_base_units_multiply_pack_size_and_gs1_count() -> None:
         base_units(0, 1, None)
 
 
+def test_base_units_per_scan_are_capped_at_a_pallet() -> None:
+    assert base_units(100, 1_000, 100) == MAX_BASE_UNITS_PER_SCAN
+    for quantity, units, count in [(100, 1_000, 101), (100_000, 100_000, 99_999_999)]:
+        with pytest.raises(QuantityTooLarge) as refused:
+            base_units(quantity, units, count)
+        assert refused.value.extra["limit"] == MAX_BASE_UNITS_PER_SCAN
+
+
 def test_route_knows_whether_it_leaves_a_real_location() -> None:
     assert Route("issue", "SHELF", "@consumed").leaves_real_location
     assert not Route("receive", "@supplier", "SHELF").leaves_real_location
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("virtual", [*VIRTUAL_LOCATIONS, "@anything"])
+def test_no_scan_names_a_virtual_location(action: Action, virtual: str) -> None:
+    with pytest.raises(InvalidMovement):
+        route_for(action, virtual, "SHELF")
+    with pytest.raises(InvalidMovement):
+        route_for(action, "SHELF", virtual)
+
+
+def test_only_a_receipt_brings_a_new_lot_and_only_a_return_is_bounded_by_issues() -> None:
+    routes = {action: route_for(action, "SHELF", "SAT") for action in MOVING_ACTIONS}
+    assert [a for a, r in routes.items() if r.may_create_lot] == [Action.RECEIVE]
+    assert [a for a, r in routes.items() if r.bounded_by_issued] == [Action.RETURN]
+
+
+def test_a_return_never_exceeds_what_was_issued_net_of_returns() -> None:
+    check_return_within_issued("L1", 5, 5)
+    with pytest.raises(ReturnExceedsIssued) as refused:
+        check_return_within_issued("L1", 5, 6)
+    assert refused.value.extra["returnable"] == 5
+    with pytest.raises(ReturnExceedsIssued):
+        check_return_within_issued("", 0, 1)
 
 
 @pytest.mark.parametrize(

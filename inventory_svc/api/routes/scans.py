@@ -16,6 +16,7 @@ from inventory_svc.api.deps import CurrentActor, ReadSession
 from inventory_svc.api.params import AfterId, Since
 from inventory_svc.api.problems import PROBLEM_JSON, http_problem, problem_response
 from inventory_svc.api.schemas import Problem, ScanRecord, ScanResult
+from inventory_svc.domain.errors import IdempotencyKeyRequired, to_problem
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
 from inventory_svc.services.actors import Actor
@@ -24,11 +25,19 @@ from inventory_svc.services.scans import ScanRequest, ingest_scan, record_unread
 
 def _refused_scan_body(request: Request[Actor, Any, State], exc: ClientException) -> Response[Any]:
     """A scan refused before it could be read (400) is still recorded, once the answer is
-    sent; other client errors (401, 403, 413 ...) are answered as everywhere else."""
+    sent; other client errors (401, 403, 413 ...) are answered as everywhere else. A scan
+    without an Idempotency-Key is refused first: a retry of it could not be recognised."""
     body, headers = http_problem(exc)
     if exc.status_code != 400:
         return problem_response(body, headers)
     key = request.headers.get("idempotency-key")
+    if not key:
+        body = to_problem(
+            IdempotencyKeyRequired(
+                "Send an `Idempotency-Key` header with a fresh value (e.g. a UUID) per "
+                "physical scan, and the same value again when retrying it."
+            )
+        )
 
     async def record() -> None:
         await record_unreadable_scan(
@@ -45,13 +54,19 @@ def _refused_scan_body(request: Request[Actor, Any, State], exc: ClientException
 
 
 SCAN_PROBLEMS = {
-    400: "validation_error: the body is not a scan (recorded all the same)",
+    400: (
+        "idempotency_key_required: no Idempotency-Key header; validation_error: the body is "
+        "not a scan (both recorded all the same)"
+    ),
     401: "unauthorized: missing or unknown API key",
     403: "forbidden: the key's role may not perform this action (recorded)",
-    409: "insufficient_stock, or idempotency_key_reused (recorded unless the key was reused)",
+    409: (
+        "insufficient_stock, return_exceeds_issued (recorded), or idempotency_key_reused "
+        "(the key names another scan)"
+    ),
     422: (
         "bad_barcode, unknown_item, unknown_location, expired_lot, recalled_lot, "
-        "invalid_movement, unsupported_action (recorded; no stock changed)"
+        "invalid_movement, quantity_too_large, unsupported_action (recorded; no stock changed)"
     ),
 }
 
@@ -65,9 +80,9 @@ class ScanController(Controller):
         guards=[requires(Permission.SCAN)],
         summary="Apply one barcode scan",
         description=(
-            "Idempotent by the `Idempotency-Key` header: a replay returns the first response "
-            "with status 200 and `Idempotent-Replayed: true`. Rejections are problem+json and "
-            "change no stock; they are recorded all the same."
+            "Idempotent by the `Idempotency-Key` header, which is required: a replay returns "
+            "the first response with status 200 and `Idempotent-Replayed: true`. Rejections "
+            "are problem+json and change no stock; they are recorded all the same."
         ),
         status_code=201,
         exception_handlers={ClientException: _refused_scan_body},
@@ -90,21 +105,25 @@ class ScanController(Controller):
         state: State,
         actor: CurrentActor,
         idempotency_key: Annotated[
-            str | None,
+            str,
             HeaderParameter(
                 name="Idempotency-Key",
                 min_length=1,
                 max_length=200,
-                required=False,
+                required=True,
                 description=(
-                    "A fresh unique value (e.g. a UUID) per physical scan; resend it unchanged "
-                    "on retry so the scan is applied at most once."
+                    "Required. A fresh unique value (e.g. a UUID) per physical scan; resend it "
+                    "unchanged on retry so the scan is applied at most once."
                 ),
             ),
-        ] = None,
+        ],
     ) -> Response[ScanResult]:
         outcome = await ingest_scan(
-            state.sessions, data, actor=actor, idempotency_key=idempotency_key
+            state.sessions,
+            data,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            clock=state.clock,
         )
         headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
         return Response(

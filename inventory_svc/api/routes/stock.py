@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from litestar import Controller, get
+from litestar.datastructures import State
 from litestar.params import QueryParameter
 
 from inventory_svc.api.auth import requires
@@ -31,6 +31,7 @@ class StockController(Controller):
     async def stock(
         self,
         reader: ReadSession,
+        state: State,
         location: Annotated[
             str | None, QueryParameter(description="Only stock at the location with this code.")
         ] = None,
@@ -62,7 +63,7 @@ class StockController(Controller):
     ) -> list[StockRow]:
         rows = await reports.stock(
             reader,
-            today=datetime.now(UTC).date(),
+            today=state.clock.today(),
             location=location,
             item=item,
             gtin=gtin,
