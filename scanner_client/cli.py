@@ -1,5 +1,8 @@
 """``inventory-scan``: run (default), queue, flush, command-sheet.
 
+Parked scans (the server failed on them repeatedly; see ``sender``) are managed with
+``inventory-scan queue --retry-parked [SEQ ...]`` and ``--drop-parked [SEQ ...]``.
+
 Exit codes: 0 done (scans may remain queued when the server is down; the output says so),
 1 the server refused the client (key/URL) with scans still queued, 2 usage or configuration
 error (including a source or decoder that cannot be opened), 3 another process holds the
@@ -19,7 +22,8 @@ from typing import Any
 
 from . import __version__
 from .config import ACTIONS, DECODERS, Config, ConfigError, load_config
-from .feedback import Feedback, JsonFeedback, RichFeedback, printable
+from .feedback import Feedback, JsonFeedback, RichFeedback, parked_alert, printable
+from .queue import QueuedScan
 
 COMMANDS = ("run", "queue", "flush", "command-sheet")
 
@@ -90,13 +94,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-grab", action="store_true", help="evdev: do not grab the device exclusively"
     )
 
-    q = sub.add_parser("queue", help="show pending/rejected/sent counts and last rejections")
+    q = sub.add_parser(
+        "queue", help="show pending/parked/rejected/sent counts, parked scans, last rejections"
+    )
     _common(q)
     q.add_argument("--limit", type=int, default=10, help="how many rejections to list")
     q.add_argument(
         "--retry-rejected",
         action="store_true",
         help="put rejected scans back in the queue under new keys (after fixing the cause)",
+    )
+    parked = q.add_mutually_exclusive_group()
+    parked.add_argument(
+        "--retry-parked",
+        nargs="*",
+        type=int,
+        metavar="SEQ",
+        help="put parked scans (all, or the listed #) back in the queue under their own keys "
+        "(a scan the server did apply is replayed, not booked twice); a running client or "
+        "`flush` sends them",
+    )
+    parked.add_argument(
+        "--drop-parked",
+        nargs="*",
+        type=int,
+        metavar="SEQ",
+        help="give up on parked scans (all, or the listed #): kept as `dropped`, never sent",
     )
 
     f = sub.add_parser("flush", help="send what is waiting in the queue, then exit")
@@ -158,12 +181,40 @@ def _feedback(cfg: Config, args: argparse.Namespace) -> Feedback:
     return RichFeedback(bell=not getattr(args, "no_bell", False))
 
 
+def _scan_json(r: QueuedScan) -> dict[str, Any]:
+    return {
+        "seq": r.seq,
+        "key": r.key,
+        "code": r.body.get("code"),
+        "action": r.body.get("action"),
+        "location": r.body.get("location"),
+        "http_status": r.http_status,
+        "error_code": r.error_code,
+        "error_detail": r.error_detail,
+        "captured_at": r.captured_at,
+    }
+
+
+def _selection(values: list[int] | None) -> list[int] | None:
+    """``--retry-parked`` alone means every parked scan; with numbers, only those."""
+    return values or None
+
+
 def cmd_queue(cfg: Config, args: argparse.Namespace) -> int:
     from .queue import ScanQueue
 
     with ScanQueue(cfg.queue) as queue:
         requeued = queue.requeue_rejected() if args.retry_rejected else 0
+        retried_parked = (
+            queue.retry_parked(_selection(args.retry_parked))
+            if args.retry_parked is not None
+            else 0
+        )
+        dropped_parked = (
+            queue.drop_parked(_selection(args.drop_parked)) if args.drop_parked is not None else 0
+        )
         counts = queue.counts()
+        parked = queue.parked()
         rejections = queue.rejections(args.limit)
         head = queue.head()
     if cfg.json:
@@ -174,22 +225,16 @@ def cmd_queue(cfg: Config, args: argparse.Namespace) -> int:
                     "queue": str(cfg.queue),
                     **counts,
                     "requeued": requeued,
+                    "retried_parked": retried_parked,
+                    "dropped_parked": dropped_parked,
+                    "alert": parked_alert(len(parked)) if parked else None,
                     "oldest_pending": head.captured_at if head else None,
                     "last_error": head.last_error if head else None,
-                    "rejections": [
-                        {
-                            "seq": r.seq,
-                            "key": r.key,
-                            "code": r.body.get("code"),
-                            "action": r.body.get("action"),
-                            "location": r.body.get("location"),
-                            "http_status": r.http_status,
-                            "error_code": r.error_code,
-                            "error_detail": r.error_detail,
-                            "captured_at": r.captured_at,
-                        }
-                        for r in rejections
+                    "parked_scans": [
+                        {**_scan_json(r), "attempts": r.attempts, "updated_at": r.updated_at}
+                        for r in parked
                     ],
+                    "rejections": [_scan_json(r) for r in rejections],
                 }
             )
         )
@@ -200,16 +245,45 @@ def cmd_queue(cfg: Config, args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     console.print(f"queue {cfg.queue}")
     console.print(
-        f"  pending: [bold]{counts['pending']}[/]   rejected: [bold red]{counts['rejected']}[/]"
-        f"   sent: [green]{counts['sent']}[/]"
+        f"  pending: [bold]{counts['pending']}[/]"
+        + (f"   [bold white on red] parked: {counts['parked']} [/]" if counts["parked"] else "")
+        + f"   rejected: [bold red]{counts['rejected']}[/]   sent: [green]{counts['sent']}[/]"
+        + (f"   dropped: {counts['dropped']}" if counts["dropped"] else "")
     )
     if requeued:
         console.print(f"  {requeued} rejected scans put back in the queue (new keys)")
+    if args.retry_parked is not None:
+        console.print(
+            f"  {retried_parked} parked scan(s) put back in the queue (same keys): a running "
+            "client sends them, or run `inventory-scan flush`"
+        )
+    if args.drop_parked is not None:
+        console.print(f"  {dropped_parked} parked scan(s) dropped (kept as `dropped`, not sent)")
     if head is not None:
         console.print(
             f"  oldest pending captured {head.captured_at}"
             + (f", last error: {head.last_error}" if head.last_error else "")
         )
+    if parked:
+        console.print(f"‼ {parked_alert(len(parked))}", style="bold white on red")
+        table = Table(title="parked scans", title_justify="left", title_style="bold red")
+        for col in ("#", "captured", "action", "code", "location", "tries", "last error"):
+            table.add_column(col)
+        for r in parked:
+            table.add_row(
+                str(r.seq),
+                r.captured_at,
+                str(r.body.get("action", "")),
+                printable(str(r.body.get("code", ""))),
+                str(r.body.get("location") or "-"),
+                str(r.attempts),
+                f"{r.http_status} {r.error_code}: {r.error_detail or ''}",
+                style="red",
+            )
+        console.print(table)
+        if not args.no_bell:
+            console.file.write("\a")
+            console.file.flush()
     if rejections:
         table = Table(title="last rejections", title_justify="left")
         for col in ("#", "captured", "action", "code", "location", "error"):

@@ -1,5 +1,9 @@
 """What the technician sees: one clear line per scan, colour, a bell on rejection, a status line.
 
+A parked scan (the server failed on it again and again, see :mod:`scanner_client.sender`) is
+the loudest thing on screen: white on red, a bell, and the parked count stays in the status
+line until someone retries or drops it.
+
 ``--json`` replaces all of it with one JSON object per line on stdout (for kiosks and tests).
 Both renderers are called from the capture loop and from the sender thread, so they lock.
 """
@@ -16,7 +20,16 @@ from rich.text import Text
 
 from .context import ContextEvent
 from .queue import QueuedScan
-from .sender import SendEvent
+from .sender import PARK_AFTER, SendEvent
+
+
+def parked_alert(count: int) -> str:
+    """The one-line alert for parked scans (status command, end-of-run summary)."""
+    return (
+        f"{count} scan(s) PARKED after repeated server errors: NOT applied, not being sent. "
+        "Once the server is fixed run `inventory-scan queue --retry-parked` (or give up with "
+        "`--drop-parked`); `inventory-scan queue` lists them."
+    )
 
 
 def printable(code: str) -> str:
@@ -40,7 +53,7 @@ class Feedback(Protocol):
     def info(self, message: str) -> None: ...
     def warning(self, message: str) -> None: ...
     def error(self, message: str) -> None: ...
-    def status(self, pending: int, state: str) -> None: ...
+    def status(self, pending: int, state: str, parked: int = 0) -> None: ...
     def summary(self, data: dict[str, Any]) -> None: ...
 
 
@@ -99,7 +112,7 @@ class RichFeedback:
         self.console = console or Console(highlight=False)
         self.bell = bell
         self._lock = threading.Lock()
-        self._last_status: tuple[int, str] | None = None
+        self._last_status: tuple[int, str, int] | None = None
 
     def _print(self, text: Text | str, style: str | None = None) -> None:
         with self._lock:
@@ -153,6 +166,25 @@ class RichFeedback:
             text.append(f"  (HTTP {outcome.http_status}; kept in the queue)", style="dim")
             self._print(text)
             self._ring()
+        elif event.kind == "parked" and scan is not None and outcome is not None:
+            text = Text("‼ PARKED ", style="bold white on red")
+            text.append(f" {str(scan.body.get('action', '')).upper()} ", style="bold")
+            text.append(printable(str(scan.body.get("code", ""))))
+            text.append(
+                f"  after {event.server_errors} server errors (HTTP {outcome.http_status} "
+                f"{outcome.error_code}{': ' + outcome.detail if outcome.detail else ''})",
+                style="bold red",
+            )
+            self._print(text)
+            self._print(
+                Text(
+                    "  NOT applied; set aside so the next scans go on. "
+                    "`inventory-scan queue --retry-parked` once the server is fixed, "
+                    "or `--drop-parked`.",
+                    style="red",
+                )
+            )
+            self._ring()
         elif event.kind == "config" and outcome is not None:
             self._print(
                 Text(
@@ -165,6 +197,8 @@ class RichFeedback:
             self._ring()
         elif event.kind == "retry" and outcome is not None:
             delay = f", retry in {event.delay:.1f}s" if event.delay is not None else ""
+            if outcome.server_error:
+                delay += f"; server error {event.server_errors} (parked at {PARK_AFTER})"
             self._print(
                 Text(
                     f"… not delivered ({outcome.error_code}"
@@ -172,7 +206,7 @@ class RichFeedback:
                     style="dim yellow",
                 )
             )
-        self.status(event.pending, event.state)
+        self.status(event.pending, event.state, event.parked)
 
     def info(self, message: str) -> None:
         self._print(Text(message))
@@ -183,15 +217,23 @@ class RichFeedback:
     def error(self, message: str) -> None:
         self._print(Text(f"✗ {message}", style="bold red"))
 
-    def status(self, pending: int, state: str) -> None:
-        if (pending, state) == self._last_status:
+    def status(self, pending: int, state: str, parked: int = 0) -> None:
+        if (pending, state, parked) == self._last_status:
             return
-        self._last_status = (pending, state)
-        style = {"online": "green", "offline": "yellow", "unauthorized": "red"}.get(state, "dim")
+        self._last_status = (pending, state, parked)
+        style = {
+            "online": "green",
+            "offline": "yellow",
+            "server_error": "bold red",
+            "unauthorized": "red",
+        }.get(state, "dim")
         text = Text("  [", style="dim")
         text.append(f"queue: {pending} pending", style="bold" if pending else "dim")
+        if parked:
+            text.append(" · ", style="dim")
+            text.append(f" {parked} PARKED ", style="bold white on red")
         text.append(" · server: ", style="dim")
-        text.append(state, style=style)
+        text.append(state.replace("_", " "), style=style)
         text.append("]", style="dim")
         self._print(text)
 
@@ -199,7 +241,9 @@ class RichFeedback:
         pending = data.get("pending", 0)
         msg = (
             f"done: {data.get('captured', 0)} scans captured, {data.get('delivered', 0)} "
-            f"delivered, {data.get('rejected', 0)} rejected this run"
+            f"delivered, {data.get('rejected', 0)} rejected"
+            + (f", {data['parked_now']} parked" if data.get("parked_now") else "")
+            + " this run"
         )
         if pending:
             msg += (
@@ -210,6 +254,9 @@ class RichFeedback:
             self._print(Text(msg, style="bold yellow"))
         else:
             self._print(Text(msg + "; nothing left in the queue", style="bold"))
+        if data.get("parked"):
+            self._print(Text(f"‼ {parked_alert(int(data['parked']))}", style="bold white on red"))
+            self._ring()
 
     def _ring(self) -> None:
         # Written even when stdout is a pipe: `inventory-scan | tee log` still reaches a
@@ -278,8 +325,11 @@ class JsonFeedback:
             else:
                 obj["error_code"] = o.error_code
                 obj["detail"] = o.detail
+            if o.server_error:
+                obj["server_errors"] = event.server_errors
         if event.delay is not None:
             obj["retry_in"] = round(event.delay, 3)
+        obj["parked"] = event.parked
         self._emit(obj)
 
     def info(self, message: str) -> None:
@@ -291,8 +341,8 @@ class JsonFeedback:
     def error(self, message: str) -> None:
         self._emit({"event": "error", "message": message})
 
-    def status(self, pending: int, state: str) -> None:
-        self._emit({"event": "status", "pending": pending, "state": state})
+    def status(self, pending: int, state: str, parked: int = 0) -> None:
+        self._emit({"event": "status", "pending": pending, "parked": parked, "state": state})
 
     def summary(self, data: dict[str, Any]) -> None:
         self._emit({"event": "summary", **data})

@@ -19,7 +19,7 @@ from .config import Config
 from .context import ScanContext
 from .debounce import Debouncer, TextDebouncer
 from .decoding import Decoded, Decoder, DecoderUnavailable, Frame
-from .feedback import Feedback
+from .feedback import Feedback, parked_alert
 from .queue import QueueLocked, ScanQueue, new_key, sender_lock, utcnow_iso
 from .sender import ApiClient, Sender, SenderThread, SendEvent
 from .sources import (
@@ -165,6 +165,7 @@ class _Counter:
         self.feedback = feedback
         self.delivered = 0
         self.rejected = 0
+        self.parked = 0
         self.state = "unknown"
         self._lock = threading.Lock()
 
@@ -175,10 +176,12 @@ class _Counter:
                 self.delivered += 1
             elif event.kind == "rejected":
                 self.rejected += 1
+            elif event.kind == "parked":
+                self.parked += 1
         if event.kind != "state":
             self.feedback.sent(event)
         else:
-            self.feedback.status(event.pending, event.state)
+            self.feedback.status(event.pending, event.state, event.parked)
 
 
 def make_client(cfg: Config) -> ApiClient:
@@ -213,7 +216,9 @@ def flush(cfg: Config, feedback: Feedback, *, timeout: float | None = None) -> i
                 "captured": 0,
                 "delivered": counter.delivered,
                 "rejected": counter.rejected,
+                "parked_now": counter.parked,
                 "pending": counts["pending"],
+                "parked": counts["parked"],
                 "state": counter.state,
                 "queue": str(cfg.queue),
             }
@@ -270,12 +275,15 @@ def run(cfg: Config, feedback: Feedback, *, stdin: Any = None, grab: bool = True
 
     session = ScanSession(queue, context, feedback, thread.wake if thread else lambda: None)
     start = queue.pending_count()
+    parked = queue.parked_count()
     feedback.info(
         f"inventory-scan: source {spec}, server {cfg.server}, device {cfg.device}, "
         f"action {context.action}, location {context.location or '-'}"
         + (f", {start} scans waiting in the queue" if start else "")
     )
-    feedback.status(start, "unknown")
+    if parked:
+        feedback.warning(parked_alert(parked))
+    feedback.status(start, "unknown", parked)
     rc = 0
     interrupted = False
     preview: Preview | None = None
@@ -321,7 +329,9 @@ def run(cfg: Config, feedback: Feedback, *, stdin: Any = None, grab: bool = True
                 "not_sent": session.not_sent,
                 "delivered": counter.delivered,
                 "rejected": counter.rejected,
+                "parked_now": counter.parked,
                 "pending": counts["pending"],
+                "parked": counts["parked"],
                 "state": counter.state,
                 "queue": str(cfg.queue),
                 "interrupted": interrupted,

@@ -4,18 +4,38 @@ Classification of a response decides the fate of the queue head:
 
 * 201, or 200 (a replay, header ``Idempotent-Replayed: true``) -> delivered;
 * 4xx with a problem+json ``code`` -> rejected: kept with the code/detail, never retried
-  (except 408/425/429, which mean "try again later");
-* 5xx, 408/425/429 and network errors -> retried with exponential backoff and jitter;
-* 401/403, redirects, and a 404/405 without a problem ``code`` (wrong URL) are problems of
-  the client's configuration, not of the scan: the scan stays pending, the user is told, and
-  the sender keeps trying slowly (so fixing the key on the server needs no rescans).
+  (except 408/425/429, which mean "try again later"). This includes ``403 forbidden``: the
+  key's role may not perform *this scan's* action (a scanner key sending a transfer); the
+  server recorded the refusal and the next scans, other actions, go through;
+* 401, a 403 *without* a problem ``code`` (a proxy or firewall page, not the service),
+  redirects, and a 404/405 without a ``code`` (wrong URL) are problems of the client's
+  configuration, not of the scan: the scan stays pending, the user is told, and the sender
+  keeps trying slowly (so fixing the key on the server needs no rescans);
+* 503, 408/425/429, any answer carrying ``Retry-After``, and network errors (refused,
+  reset, timeouts) mean "the server is away or busy": retried with exponential backoff and
+  jitter, in strict order, for as long as it takes. They never park anything;
+* any other 5xx (500, 502, 504 ...) is a *server error* on this scan: retried the same way,
+  but counted per scan (``server_errors`` in the queue). At the third one the scan is
+  **parked**: set aside with the last status/code/detail, shown loudly, and the sender moves
+  on to the next scan. ``inventory-scan queue --retry-parked`` puts it back (same
+  Idempotency-Key, so a scan the server did apply before failing is replayed, not booked
+  twice) and ``--drop-parked`` gives up on it (kept as ``dropped``). Before parking, the
+  sender checks ``GET /health``: when the service itself is unreachable (a reverse proxy
+  answering 502/504 for a stopped app) the errors are an outage, not this scan's fault, and
+  nothing is parked.
 
 The head blocks the rest (strict order) while it is retried: a receive must not overtake an
-earlier issue of the same lot.
+earlier issue of the same lot. Parking deliberately breaks that rule for one poisoned scan:
+a scan the server fails on every time would otherwise stall the device for good, and every
+later scan with it. The scans behind a parked one may therefore be applied before it (an
+issue may be applied before the receive that preceded it and be refused for insufficient
+stock, say); that is the price of not stalling, and why a parked scan is shown loudly and
+waits for a person's decision instead of being retried or dropped silently.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
@@ -30,13 +50,16 @@ from . import __version__
 from .config import Secret
 from .queue import QueuedScan, ScanQueue
 
-OutcomeKind = Literal["delivered", "rejected", "retry", "config"]
+OutcomeKind = Literal["delivered", "rejected", "retry", "config", "parked"]
 DELIVERED: Final = "delivered"
 REJECTED: Final = "rejected"
 RETRY: Final = "retry"
 CONFIG: Final = "config"
+PARKED: Final = "parked"
 RETRYABLE_4XX = frozenset({408, 425, 429})
 SCANS_PATH = "/api/v1/scans"
+#: Server errors (5xx other than 503, without Retry-After) on one scan before it is parked.
+PARK_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -48,6 +71,8 @@ class Outcome:
     error_code: str | None = None
     detail: str | None = None
     retry_after: float | None = None
+    #: a 5xx (not 503, no Retry-After): counts toward parking the scan
+    server_error: bool = False
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -72,7 +97,7 @@ def classify(status: int, headers: httpx.Headers, body: Any) -> Outcome:
     if 200 <= status < 300:
         replayed = headers.get("idempotent-replayed", "").lower() == "true"
         return Outcome(DELIVERED, status, body, replayed=replayed)
-    if status in (401, 403):
+    if status == 401 or (status == 403 and code is None):
         return Outcome(CONFIG, status, body, error_code=code or "unauthorized", detail=detail)
     if 300 <= status < 400:
         where = headers.get("location", "?")
@@ -86,9 +111,15 @@ def classify(status: int, headers: httpx.Headers, body: Any) -> Outcome:
             detail=f"server answered {status} for {SCANS_PATH}: check --server",
         )
     if status in RETRYABLE_4XX or status >= 500:
-        ra = _retry_after(headers.get("retry-after"))
+        raw_retry_after = headers.get("retry-after")
         return Outcome(
-            RETRY, status, body, error_code=code or f"http_{status}", detail=detail, retry_after=ra
+            RETRY,
+            status,
+            body,
+            error_code=code or f"http_{status}",
+            detail=detail,
+            retry_after=_retry_after(raw_retry_after),
+            server_error=status >= 500 and status != 503 and raw_retry_after is None,
         )
     if status == 409 and code and "in_progress" in code:
         # the same key is still being processed (e.g. a request that timed out on our side)
@@ -143,6 +174,17 @@ class ApiClient:
         except httpx.HTTPError:
             return False
 
+    def service_reachable(self) -> bool:
+        """False only when ``GET /health`` shows an outage (network error or a 5xx).
+
+        Used before parking a scan. Anything else (200, or a 404 from a proxy that only
+        forwards ``/api``) cannot tell an outage, so it does not prevent parking.
+        """
+        try:
+            return self._client.get("/health", timeout=3.0).status_code < 500
+        except httpx.HTTPError:
+            return False
+
 
 def _describe(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
@@ -165,15 +207,18 @@ def backoff_delay(
 class SendEvent:
     """Something the user should hear about (rendered by feedback)."""
 
-    kind: str  # delivered | rejected | retry | config | state
+    kind: str  # delivered | rejected | parked | retry | config | state
     scan: QueuedScan | None
     outcome: Outcome | None
     state: str
     pending: int
     delay: float | None = None
+    parked: int = 0  # scans parked in the queue now
+    server_errors: int = 0  # retry/parked: this scan's server errors so far
 
 
-ConnState = Literal["unknown", "online", "offline", "unauthorized"]
+#: ``server_error``: the service answers, but fails on the head scan (5xx, not 503).
+ConnState = Literal["unknown", "online", "offline", "server_error", "unauthorized"]
 
 
 class Sender:
@@ -187,6 +232,7 @@ class Sender:
         *,
         backoff_base: float = 0.5,
         backoff_cap: float = 60.0,
+        park_after: int = PARK_AFTER,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -195,6 +241,7 @@ class Sender:
         self.on_event = on_event
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.park_after = park_after
         self.rng = rng or random.Random()
         self.clock = clock
         self.state: ConnState = "unknown"
@@ -205,7 +252,16 @@ class Sender:
     def _set_state(self, state: ConnState) -> None:
         if state != self.state:
             self.state = state
-            self.on_event(SendEvent("state", None, None, state, self.queue.pending_count()))
+            self.on_event(
+                SendEvent(
+                    "state",
+                    None,
+                    None,
+                    state,
+                    self.queue.pending_count(),
+                    parked=self.queue.parked_count(),
+                )
+            )
 
     def send_one(self) -> Outcome | None:
         """Try the head of the queue once; None if the queue is empty."""
@@ -218,45 +274,77 @@ class Sender:
             self.queue.mark_sent(
                 scan.seq, outcome.http_status or 0, outcome.body, replayed=outcome.replayed
             )
-            self.failures = 0
-            self.next_attempt = now
-            self._set_state("online")
+            self._moved_on(now)
             self._emit(DELIVERED, scan, outcome)
-        elif outcome.kind == REJECTED:
+            return outcome
+        if outcome.kind == REJECTED:
             self.queue.mark_rejected(
                 scan.seq, outcome.http_status, outcome.error_code, outcome.detail, outcome.body
             )
-            self.failures = 0
-            self.next_attempt = now
-            self._set_state("online")
+            self._moved_on(now)
             self._emit(REJECTED, scan, outcome)
+            return outcome
+        self.failures += 1
+        if outcome.kind == CONFIG:
+            delay = self.backoff_cap
+            state: ConnState = "unauthorized" if outcome.http_status in (401, 403) else "offline"
         else:
-            self.failures += 1
-            if outcome.kind == CONFIG:
-                delay = self.backoff_cap
-                self._set_state("unauthorized" if outcome.http_status in (401, 403) else "offline")
-            else:
-                delay = backoff_delay(self.failures, self.backoff_base, self.backoff_cap, self.rng)
-                if outcome.retry_after is not None:
-                    delay = max(delay, min(outcome.retry_after, self.backoff_cap))
-                self._set_state("offline")
-            self.next_attempt = now + delay
-            self.queue.mark_retry(
-                scan.seq,
-                f"{outcome.error_code}: {outcome.detail}"
-                if outcome.detail
-                else str(outcome.error_code),
-                time.time() + delay,
-                outcome.http_status,
-            )
-            self.last_problem = outcome
-            self._emit(outcome.kind, scan, outcome, delay)
+            delay = backoff_delay(self.failures, self.backoff_base, self.backoff_cap, self.rng)
+            if outcome.retry_after is not None:
+                delay = max(delay, min(outcome.retry_after, self.backoff_cap))
+            state = "server_error" if outcome.server_error else "offline"
+        error = str(outcome.error_code)
+        server_errors = self.queue.mark_retry(
+            scan.seq,
+            f"{error}: {outcome.detail}" if outcome.detail else error,
+            time.time() + delay,
+            outcome.http_status,
+            server_error=outcome.server_error,
+        )
+        if outcome.server_error and server_errors >= self.park_after:
+            if not self.client.service_reachable():
+                state = "offline"  # an outage behind a proxy: not this scan's fault
+            elif self.queue.mark_parked(
+                scan.seq, outcome.http_status, outcome.error_code, outcome.detail, outcome.body
+            ):
+                parked = dataclasses.replace(outcome, kind=PARKED)
+                self.last_problem = parked
+                self._moved_on(self.clock())
+                self._emit(PARKED, scan, parked, server_errors=server_errors)
+                return parked
+        self.next_attempt = now + delay
+        self._set_state(state)
+        self.last_problem = outcome
+        self._emit(outcome.kind, scan, outcome, delay, server_errors=server_errors)
         return outcome
 
+    def _moved_on(self, now: float) -> None:
+        """The head is settled (delivered, rejected or parked): the next one goes now."""
+        self.failures = 0
+        self.next_attempt = now
+        self._set_state("online")
+
     def _emit(
-        self, kind: str, scan: QueuedScan, outcome: Outcome, delay: float | None = None
+        self,
+        kind: str,
+        scan: QueuedScan,
+        outcome: Outcome,
+        delay: float | None = None,
+        *,
+        server_errors: int = 0,
     ) -> None:
-        self.on_event(SendEvent(kind, scan, outcome, self.state, self.queue.pending_count(), delay))
+        self.on_event(
+            SendEvent(
+                kind,
+                scan,
+                outcome,
+                self.state,
+                self.queue.pending_count(),
+                delay,
+                parked=self.queue.parked_count(),
+                server_errors=server_errors,
+            )
+        )
 
     def send_due(self) -> float | None:
         """Send while the head is due. Returns seconds until the next try, None if empty."""

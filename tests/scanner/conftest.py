@@ -25,6 +25,8 @@ import httpx
 import pytest
 
 from tests.live import free_port
+from tests.scanner import imagegen as ig
+from tests.scanner.faulty_proxy import FaultyProxy, running
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -142,6 +144,13 @@ class LiveServer:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def create_key(self, role: str, name: str) -> str:
+        """``inventory-svc keys create``: the new key (printed once, on the last line)."""
+        lines = [
+            ln for ln in self.cli("keys", "create", "--role", role, "--name", name).splitlines()
+        ]
+        return [ln for ln in lines if ln.strip()][-1].strip()
+
     def get(self, path: str, **params: Any) -> Any:
         resp = httpx.get(
             f"{self.url}{path}",
@@ -183,6 +192,48 @@ def live_server(live_server_stopped: LiveServer) -> LiveServer:
     """A running server."""
     live_server_stopped.start()
     return live_server_stopped
+
+
+@pytest.fixture
+def faulty_proxy(live_server: LiveServer) -> Iterator[FaultyProxy]:
+    """A real HTTP proxy in front of the running server that fails chosen scans on purpose."""
+    yield from running(live_server.url)
+
+
+LOT = "E2E-LOT"
+
+
+def pack(serial: str, lot: str = LOT) -> str:
+    """A DSCSA pack as a keyboard-wedge scanner types it (FNC1 sent as {GS})."""
+    return ig.gs1_plain(lot=lot, serial=serial).replace("\x1d", "{GS}")
+
+
+def stock(server: LiveServer, location: str, lot: str = LOT) -> int:
+    rows = server.get("/api/v1/stock", location=location, gtin=ig.EPI_GTIN)
+    return sum(int(r["quantity"]) for r in rows if r["lot"] == lot)
+
+
+def server_scans(server: LiveServer, device: str) -> list[dict[str, Any]]:
+    return list(server.get("/api/v1/scans", device=device, limit=1000))
+
+
+def client_args(
+    server: LiveServer, queue: Path, device: str, *extra: str, url: str | None = None
+) -> list[str]:
+    """``run`` from stdin against ``server`` (or ``url``, e.g. a proxy in front of it)."""
+    return [
+        "--server",
+        url or server.url,
+        "--token",
+        server.token,
+        "--queue",
+        str(queue),
+        "--device",
+        device,
+        "--source",
+        "stdin",
+        *extra,
+    ]
 
 
 @dataclass

@@ -8,47 +8,22 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import cv2
 import pytest
 
 from tests.scanner import imagegen as ig
-from tests.scanner.conftest import Client, LiveServer, run_client
+from tests.scanner.conftest import (
+    Client,
+    LiveServer,
+    client_args,
+    pack,
+    run_client,
+    server_scans,
+    stock,
+)
 
 pytestmark = pytest.mark.e2e
-
-LOT = "E2E-LOT"
-
-
-def pack(serial: str, lot: str = LOT) -> str:
-    """A DSCSA pack as a keyboard-wedge scanner types it (FNC1 sent as {GS})."""
-    return ig.gs1_plain(lot=lot, serial=serial).replace("\x1d", "{GS}")
-
-
-def stock(server: LiveServer, location: str, lot: str = LOT) -> int:
-    rows = server.get("/api/v1/stock", location=location, gtin=ig.EPI_GTIN)
-    return sum(int(r["quantity"]) for r in rows if r["lot"] == lot)
-
-
-def server_scans(server: LiveServer, device: str) -> list[dict[str, Any]]:
-    return list(server.get("/api/v1/scans", device=device, limit=1000))
-
-
-def client_args(server: LiveServer, queue: Path, device: str, *extra: str) -> list[str]:
-    return [
-        "--server",
-        server.url,
-        "--token",
-        server.token,
-        "--queue",
-        str(queue),
-        "--device",
-        device,
-        "--source",
-        "stdin",
-        *extra,
-    ]
 
 
 def test_offline_scans_survive_client_restart_and_are_delivered_once(

@@ -1,7 +1,8 @@
 """Response classification, backoff, retry ordering (unit level), configuration and masking.
 
-Delivery against the real server is in test_e2e.py; here httpx.MockTransport only plays the
-failure modes a healthy server never produces on demand (503, 429 with Retry-After ...).
+Delivery against the real server is in test_e2e.py and test_parking.py; here
+httpx.MockTransport only plays the failure modes a healthy server never produces on demand
+(503, 429 with Retry-After, a 500 on one scan ...).
 """
 
 from __future__ import annotations
@@ -34,18 +35,26 @@ def problem(code: str, status: int) -> dict[str, object]:
         (404, {}, None, "config"),
         (405, {}, None, "config"),
         (401, {}, problem("unauthorized", 401), "config"),
-        (403, {}, problem("forbidden", 403), "config"),
+        (401, {}, None, "config"),
+        (403, {}, problem("forbidden", 403), "rejected"),  # this scan's action, not the key
+        (403, {}, {"detail": "<html>proxy says no</html>"}, "config"),  # not the service
+        (403, {}, None, "config"),
         (302, {"Location": "https://x"}, None, "config"),
         (408, {}, None, "retry"),
         (425, {}, None, "retry"),
         (429, {"Retry-After": "7"}, None, "retry"),
-        (500, {}, None, "retry"),
-        (503, {}, problem("unavailable", 503), "retry"),
+        (500, {}, problem("internal_error", 500), "retry"),
+        (502, {}, None, "retry"),
+        (504, {}, None, "retry"),
+        (503, {}, problem("service_unavailable", 503), "retry"),
+        (500, {"Retry-After": "1"}, problem("internal_error", 500), "retry"),
     ],
 )
 def test_classify(status: int, headers: dict[str, str], body: object, kind: str) -> None:
     out = classify(status, httpx.Headers(headers), body)
     assert out.kind == kind
+    # only a 5xx other than 503 and without Retry-After counts toward parking
+    assert out.server_error == (status in (500, 502, 504) and "Retry-After" not in headers)
     if status == 200:
         assert out.replayed
     if status == 429:
@@ -65,13 +74,23 @@ def test_backoff_grows_is_jittered_and_capped() -> None:
 
 
 class Script:
-    """A scripted sequence of responses (or exceptions) for MockTransport."""
+    """A scripted sequence of responses (or exceptions) for MockTransport.
 
-    def __init__(self, steps: list[object]) -> None:
+    ``GET /health`` (asked before parking) answers ``health`` and consumes no step.
+    """
+
+    def __init__(self, steps: list[object], health: int | Exception = 200) -> None:
         self.steps: Iterator[object] = iter(steps)
         self.seen: list[tuple[str, str]] = []
+        self.health = health
+        self.health_checks = 0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/health":
+            self.health_checks += 1
+            if isinstance(self.health, Exception):
+                raise self.health
+            return httpx.Response(self.health)
         self.seen.append((request.headers["Idempotency-Key"], request.content.decode()))
         step = next(self.steps)
         if isinstance(step, Exception):
@@ -126,7 +145,13 @@ def test_rejection_is_kept_and_does_not_block(tmp_path: Path) -> None:
     sender.queue.enqueue({"code": "B", "action": "receive", "location": "L"})
     assert sender.drain(timeout=5)
     assert sender.queue.get(a.seq).status == "rejected"
-    assert sender.queue.counts() == {"pending": 0, "sent": 1, "rejected": 1}
+    assert sender.queue.counts() == {
+        "pending": 0,
+        "sent": 1,
+        "rejected": 1,
+        "parked": 0,
+        "dropped": 0,
+    }
 
 
 def test_unauthorized_keeps_scans_pending(tmp_path: Path) -> None:
@@ -136,6 +161,112 @@ def test_unauthorized_keeps_scans_pending(tmp_path: Path) -> None:
     assert not sender.drain(timeout=5)
     assert sender.state == "unauthorized"
     assert sender.queue.pending_count() == 1
+
+
+def test_forbidden_scan_is_rejected_and_the_queue_moves_on(tmp_path: Path) -> None:
+    script = Script(
+        [
+            httpx.Response(403, json=problem("forbidden", 403)),
+            httpx.Response(201, json={"id": 2}),
+        ]
+    )
+    sender = make_sender(tmp_path, script, [])
+    a = sender.queue.enqueue({"code": "A", "action": "transfer", "location": "L"})
+    b = sender.queue.enqueue({"code": "B", "action": "receive", "location": "L"})
+    assert sender.drain(timeout=5)
+    rejected = sender.queue.get(a.seq)
+    assert (rejected.status, rejected.http_status, rejected.error_code) == (
+        "rejected",
+        403,
+        "forbidden",
+    )
+    assert sender.queue.get(b.seq).status == "sent"
+    assert sender.state == "online"
+
+
+def test_three_server_errors_park_the_scan_and_the_queue_moves_on(tmp_path: Path) -> None:
+    boom = problem("internal_error", 500)
+    script = Script(
+        [
+            httpx.Response(500, json=boom),
+            httpx.ConnectError("refused"),  # neither counts nor resets
+            httpx.Response(503, headers={"Retry-After": "0"}),
+            httpx.Response(502),
+            httpx.Response(500, json=boom),
+            httpx.Response(201, json={"id": 2}),
+            httpx.Response(201, json={"id": 3}),
+        ]
+    )
+    events: list[SendEvent] = []
+    sender = make_sender(tmp_path, script, events)
+    a, b, c = (
+        sender.queue.enqueue({"code": x, "action": "receive", "location": "L"}) for x in "ABC"
+    )
+    assert sender.drain(timeout=10)
+    keys = [k for k, _ in script.seen]
+    assert keys == [a.key] * 5 + [b.key, c.key]
+    parked = sender.queue.get(a.seq)
+    assert (parked.status, parked.http_status, parked.error_code, parked.server_errors) == (
+        "parked",
+        500,
+        "internal_error",
+        3,
+    )
+    assert parked.attempts == 5
+    assert script.health_checks == 1  # asked once, when the third server error came
+    assert [e.kind for e in events if e.kind != "state"] == [
+        "retry",
+        "retry",
+        "retry",
+        "retry",
+        "parked",
+        "delivered",
+        "delivered",
+    ]
+    states = [e.state for e in events if e.kind == "state"]
+    assert states == ["server_error", "offline", "server_error", "online"]
+    (park,) = [e for e in events if e.kind == "parked"]
+    assert park.parked == 1 and park.server_errors == 3
+    assert park.scan is not None and park.scan.seq == a.seq
+    assert sender.queue.counts()["parked"] == 1 and sender.queue.pending_count() == 0
+
+
+def test_busy_or_unreachable_server_never_parks(tmp_path: Path) -> None:
+    steps: list[object] = []
+    for _ in range(4):
+        steps += [
+            httpx.Response(503, json=problem("service_unavailable", 503)),
+            httpx.Response(500, headers={"Retry-After": "0"}, json=problem("internal_error", 500)),
+            httpx.Response(429, headers={"Retry-After": "0"}),
+            httpx.Response(408),
+            httpx.ConnectError("refused"),
+            httpx.ReadTimeout("slow"),
+        ]
+    script = Script([*steps, httpx.Response(201, json={"id": 1}), httpx.Response(201)])
+    sender = make_sender(tmp_path, script, [])
+    a = sender.queue.enqueue({"code": "A", "action": "receive", "location": "L"})
+    b = sender.queue.enqueue({"code": "B", "action": "receive", "location": "L"})
+    assert sender.drain(timeout=30)
+    assert [k for k, _ in script.seen] == [a.key] * 25 + [b.key]  # strict order throughout
+    assert sender.queue.get(a.seq).server_errors == 0
+    assert sender.queue.counts()["parked"] == 0 and sender.queue.counts()["sent"] == 2
+    assert script.health_checks == 0
+
+
+@pytest.mark.parametrize("health", [502, 504, httpx.ConnectError("refused")])
+def test_server_errors_during_an_outage_do_not_park(
+    tmp_path: Path, health: int | Exception
+) -> None:
+    # A reverse proxy answering 502 for every request while the app is down: /health fails
+    # too, so it is an outage, not this scan's fault. Parking would scatter the whole queue.
+    script = Script([httpx.Response(502)] * 5 + [httpx.Response(201)] * 2, health=health)
+    sender = make_sender(tmp_path, script, [])
+    a = sender.queue.enqueue({"code": "A", "action": "receive", "location": "L"})
+    b = sender.queue.enqueue({"code": "B", "action": "receive", "location": "L"})
+    assert sender.drain(timeout=10)
+    assert [k for k, _ in script.seen] == [a.key] * 6 + [b.key]
+    assert script.health_checks == 3  # at the 3rd, 4th and 5th server error
+    assert sender.queue.counts()["parked"] == 0
 
 
 def test_drain_gives_up_at_its_deadline(tmp_path: Path) -> None:
