@@ -58,12 +58,14 @@ from inventory_svc.db.engine import (  # the private one: the ablation keeps SQL
 )
 from inventory_svc.db.migrate import upgrade_to_head
 from inventory_svc.domain import barcodes
+from inventory_svc.domain.clock import SiteClock
 from inventory_svc.domain.errors import DomainError
 from inventory_svc.domain.roles import Role
 from inventory_svc.services import catalog
-from inventory_svc.services.actors import Actor
+from inventory_svc.services.actors import SYSTEM, Actor
 from inventory_svc.services.keys import actor_for_key, create_key
 from inventory_svc.services.scans import ScanRequest, ingest_scan
+from inventory_svc.services.uow import Transactions
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_DSN = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
@@ -180,39 +182,41 @@ async def seed(
     await asyncio.to_thread(upgrade_to_head, target.url)  # Alembic runs its own event loop
     engine = create_engine(Settings(database_url=target.url, log_level="WARNING"))
     sessions = create_sessionmaker(engine)
+    transactions = Transactions(sessions, SiteClock())
     try:
-        async with sessions() as session, session.begin():
-            _, token = await create_key(session, Role.ADMIN, "scan bench")
-            for n in range(catalog_items):  # so lookups meet a real-sized index, not 1 row
-                ndc = f"{60000 + n:05d}-{n % 1000:03d}-{n % 100:02d}"
-                await catalog.create_item(
-                    session,
-                    catalog.ItemInput(
-                        name=f"Filler item {n}",
-                        identifiers=[
-                            catalog.IdentifierInput("gtin", barcodes.gtin_from_ndc(ndc)),
-                            catalog.IdentifierInput("ndc", ndc),
-                        ],
-                    ),
-                )
-            item, _ = await catalog.create_item(
-                session,
+        _, token = await transactions.run(SYSTEM, create_key, Role.ADMIN, "scan bench")
+        for n in range(catalog_items):  # so lookups meet a real-sized index, not 1 row
+            ndc = f"{60000 + n:05d}-{n % 1000:03d}-{n % 100:02d}"
+            await transactions.run(
+                SYSTEM,
+                catalog.create_item,
                 catalog.ItemInput(
-                    name="Epinephrine 1 mg/10 mL syringe (bench)",
+                    name=f"Filler item {n}",
                     identifiers=[
-                        catalog.IdentifierInput("gtin", workload.gtin),
-                        catalog.IdentifierInput("ndc", BENCH_NDC),
+                        catalog.IdentifierInput("gtin", barcodes.gtin_from_ndc(ndc)),
+                        catalog.IdentifierInput("ndc", ndc),
                     ],
                 ),
             )
-            await catalog.create_location(
-                session, "BENCH-STORE", "Bench storeroom", "storeroom", None
+        item = await transactions.run(
+            SYSTEM,
+            catalog.create_item,
+            catalog.ItemInput(
+                name="Epinephrine 1 mg/10 mL syringe (bench)",
+                identifiers=[
+                    catalog.IdentifierInput("gtin", workload.gtin),
+                    catalog.IdentifierInput("ndc", BENCH_NDC),
+                ],
+            ),
+        )
+        await transactions.run(
+            SYSTEM, catalog.create_location, "BENCH-STORE", "Bench storeroom", "storeroom", None
+        )
+        for code in workload.locations:
+            await transactions.run(
+                SYSTEM, catalog.create_location, code, f"Shelf {code}", "shelf", "BENCH-STORE"
             )
-            for code in workload.locations:
-                await catalog.create_location(
-                    session, code, f"Shelf {code}", "shelf", "BENCH-STORE"
-                )
-            item_id = item.id
+        item_id = item.id
         async with sessions() as session:
             actor = await actor_for_key(session, token)
         assert actor is not None
@@ -231,7 +235,10 @@ async def seed(
                         ScanRequest,
                     )
                     await ingest_scan(
-                        sessions, request, actor=actor, idempotency_key=str(uuid.uuid4())
+                        transactions,
+                        request,
+                        actor=actor,
+                        idempotency_key=str(uuid.uuid4()),
                     )
                     left -= quantity
     finally:
@@ -560,11 +567,13 @@ def http_scan(client: httpx.AsyncClient, workload: Workload) -> ScanFn:
 
 
 def service_scan(sessions: SessionMaker, workload: Workload, actor: Actor) -> ScanFn:
+    transactions = Transactions(sessions, SiteClock())
+
     async def one_scan(i: int) -> str:
         request = msgspec.convert(workload.scan_body(i), ScanRequest)  # as the API decodes it
         try:
             outcome = await ingest_scan(
-                sessions, request, actor=actor, idempotency_key=str(uuid.uuid4())
+                transactions, request, actor=actor, idempotency_key=str(uuid.uuid4())
             )
         except DomainError as error:
             return error.code

@@ -15,8 +15,10 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from inventory_svc import __version__
 from inventory_svc.api.auth import PUBLIC_PATHS, ApiKeyMiddleware
-from inventory_svc.api.deps import provide_actor, provide_read_session, provide_session
+from inventory_svc.api.deps import provide_actor, provide_read_session, provide_transactions
+from inventory_svc.api.inputs import NoNulInUrl, StrictJsonRequest
 from inventory_svc.api.problems import EXCEPTION_HANDLERS
+from inventory_svc.api.routes.events import EventController
 from inventory_svc.api.routes.items import ItemController
 from inventory_svc.api.routes.locations import LocationController, SupplierController
 from inventory_svc.api.routes.scans import ScanController
@@ -24,6 +26,7 @@ from inventory_svc.api.routes.stock import StockController
 from inventory_svc.api.routes.system import health, ready
 from inventory_svc.config import Settings
 from inventory_svc.db.engine import create_engine, create_sessionmaker
+from inventory_svc.services.uow import Transactions
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -37,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessions = create_sessionmaker(engine)
+        app.state.transactions = Transactions(app.state.sessions, app.state.clock)
         app.state.read_sessions = create_sessionmaker(engine, read_only=True)
         try:
             yield
@@ -47,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         path="/api/v1",
         route_handlers=[
             ItemController,
+            EventController,
             LocationController,
             SupplierController,
             ScanController,
@@ -60,11 +65,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The site's calendar; an unknown time zone stops the start, not the first scan.
         state=State({"clock": settings.clock}),
         dependencies={
-            "db": Provide(provide_session),
             "reader": Provide(provide_read_session),
             "actor": Provide(provide_actor, sync_to_thread=False),
+            "transactions": Provide(provide_transactions, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS), NoNulInUrl()],
+        request_class=StrictJsonRequest,
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="inventory-svc",

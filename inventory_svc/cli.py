@@ -4,29 +4,43 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.config import Settings
 from inventory_svc.db.engine import create_engine, create_sessionmaker
 from inventory_svc.db.migrate import upgrade_to_head
+from inventory_svc.demo import load_demo
 from inventory_svc.domain.errors import DomainError
 from inventory_svc.domain.roles import Role
-from inventory_svc.services import demo, keys
+from inventory_svc.services import keys
+from inventory_svc.services.actors import Actor
+from inventory_svc.services.uow import Transactions, UseCase
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _cli_actor() -> Actor:
+    """Who ran the command: the operating-system user, recorded in the event log."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(key_id=None, name=f"cli:{user}", role=Role.ADMIN)
+
+
+def _run(settings: Settings, use_case: UseCase[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """One use case in its own unit of work, as the API runs them."""
+
     async def run() -> T:
         engine = create_engine(settings)
         try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                return await work(session)
+            transactions = Transactions(create_sessionmaker(engine), settings.clock)
+            return await transactions.run(_cli_actor(), use_case, *args, **kwargs)
         finally:
             await engine.dispose()
 
@@ -41,13 +55,7 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     upgrade_to_head(settings.database_url)
-
-    async def load(session: AsyncSession) -> dict[str, int] | None:
-        if not await demo.is_empty(session):
-            return None
-        return await demo.load_demo(session)
-
-    counts = _in_transaction(settings, load)
+    counts = asyncio.run(_load_demo(settings))
     if counts is None:
         print("database already has items: demo data not loaded")
         return 0 if args.if_empty else 1
@@ -55,12 +63,18 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _create_key(settings: Settings, role: Role, name: str) -> str:
-    async def create(session: AsyncSession) -> str:
-        _, plain = await keys.create_key(session, role, name)
-        return plain
+async def _load_demo(settings: Settings) -> dict[str, int] | None:
+    engine = create_engine(settings)
+    try:
+        transactions = Transactions(create_sessionmaker(engine), settings.clock)
+        return await load_demo(transactions, _cli_actor())
+    finally:
+        await engine.dispose()
 
-    return _in_transaction(settings, create)
+
+def _create_key(settings: Settings, role: Role, name: str) -> str:
+    _, plain = _run(settings, keys.create_key, role, name)
+    return plain
 
 
 def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -72,18 +86,14 @@ def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(settings: Settings, _: argparse.Namespace) -> int:
-    rows = _in_transaction(settings, keys.list_keys)
-    for row in rows:
+    for row in _run(settings, keys.list_keys):
         state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
         print(f"{row.id:>4}  {row.prefix}…  {row.role:<12} {state:<18} {row.name}")
     return 0
 
 
 def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    async def revoke(session: AsyncSession) -> None:
-        await keys.revoke_key(session, args.id)
-
-    _in_transaction(settings, revoke)
+    _run(settings, keys.revoke_key, args.id)
     print(f"revoked key {args.id}")
     return 0
 

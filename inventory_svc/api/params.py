@@ -8,10 +8,28 @@ from typing import Annotated
 from litestar.params import QueryParameter
 
 from inventory_svc.api.schemas import MAX_LEDGER_ID
+from inventory_svc.domain import limits
+
+
+def text_filter(
+    limit: limits.Text, description: str, pattern: str = limits.OPTIONAL_TEXT_PATTERN
+) -> QueryParameter:
+    """A text filter naming a stored value: no longer than its column, printable (a value
+    that cannot be stored cannot match; PostgreSQL refuses NUL outright). Empty means no
+    filter. Codes are not held to today's code pattern here, so older codes stay findable."""
+    return QueryParameter(
+        max_length=limit.max_length, pattern=pattern, description=description, required=False
+    )
+
 
 Since = Annotated[
     datetime | None,
-    QueryParameter(description="Only records made at or after this time (ISO 8601)."),
+    QueryParameter(
+        description=(
+            "Only records made at or after this time (ISO 8601; a time UTC cannot express "
+            "is refused)."
+        )
+    ),
 ]
 AfterId = Annotated[
     int | None,
@@ -21,3 +39,4 @@ AfterId = Annotated[
         description="Only records with a greater id: resume from the last one seen.",
     ),
 ]
+DeviceFilter = Annotated[str | None, text_filter(limits.DEVICE, "Only scans sent by this device.")]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from inventory_svc.domain.errors import DomainError, problem, to_problem
+from inventory_svc.domain import limits
+from inventory_svc.domain.errors import DomainError, TimestampOutOfRange, problem, to_problem
 
 log = logging.getLogger("inventory_svc")
 
@@ -39,8 +41,12 @@ def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None
     )
 
 
-def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return problem_response(to_problem(exc))
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    body = to_problem(exc)
+    if isinstance(exc, TimestampOutOfRange) and "errors" not in body:
+        # Raised as the time is bound into a statement: name the parameter that held it.
+        body["errors"] = _out_of_range_query_times(request)
+    return problem_response(body)
 
 
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -58,6 +64,22 @@ def http_problem(exc: HTTPException) -> tuple[dict[str, Any], dict[str, str]]:
     if status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
     return problem(status, code, title, str(exc.detail), **extra), headers
+
+
+def _out_of_range_query_times(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
+    """Name the query parameters holding a time UTC cannot express, as Litestar names the
+    parameters it refuses itself."""
+    errors = []
+    for name, value in request.query_params.multi_items():
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            continue
+        try:
+            limits.as_utc(when)
+        except TimestampOutOfRange as error:
+            errors.append({"message": error.detail, "key": name, "source": "query"})
+    return errors
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

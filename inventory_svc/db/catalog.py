@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, String, and_, bindparam, case, literal, or_, select
+from sqlalchemy import Select, String, and_, bindparam, case, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 
-from inventory_svc.db.models import Item, ItemIdentifier, Location
+from inventory_svc.db.models import Item, ItemIdentifier, Location, Supplier
+from inventory_svc.domain import vocabulary
+from inventory_svc.domain.records import IdentifierOut, ItemOut, LocationOut, SupplierOut
+from inventory_svc.domain.vocabulary import VIRTUAL_KIND, IdentifierKind, LocationKind
 
-GTIN_KINDS = ("gtin", "upc", "ean")
+GTIN_KINDS = tuple(kind.value for kind in vocabulary.GTIN_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +105,166 @@ def subtree_ids_query(root_id: int) -> Select[tuple[int]]:
     tree = select(Location.id).where(Location.id == root_id).cte("tree", recursive=True)
     tree = tree.union_all(select(Location.id).where(Location.parent_id == tree.c.id))
     return select(tree.c.id)
+
+
+# --- writes and typed reads of the reference data ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewIdentifier:
+    kind: str
+    value: str
+    printed: str
+    units: int
+
+
+async def supplier_id(session: AsyncSession, code: str) -> int | None:
+    found: int | None = await session.scalar(select(Supplier.id).where(Supplier.code == code))
+    return found
+
+
+async def insert_item(
+    session: AsyncSession,
+    *,
+    name: str,
+    strength: str | None,
+    form: str | None,
+    base_unit: str,
+    schedule: str | None,
+    preferred_supplier_id: int | None,
+) -> int:
+    item = Item(
+        name=name,
+        strength=strength,
+        form=form,
+        base_unit=base_unit,
+        schedule=schedule,
+        preferred_supplier_id=preferred_supplier_id,
+    )
+    session.add(item)
+    await session.flush()
+    return item.id
+
+
+async def insert_identifiers(
+    session: AsyncSession, item_id: int, identifiers: Sequence[NewIdentifier]
+) -> None:
+    """Raises IntegrityError when one of them belongs to an item already."""
+    if identifiers:
+        await session.execute(
+            insert(ItemIdentifier),
+            [
+                {
+                    "item_id": item_id,
+                    "kind": i.kind,
+                    "value": i.value,
+                    "printed": i.printed,
+                    "units": i.units,
+                }
+                for i in identifiers
+            ],
+        )
+
+
+async def items_by_ids(session: AsyncSession, item_ids: Sequence[int]) -> list[ItemOut]:
+    """The items with their identifiers, in the order of `item_ids`."""
+    if not item_ids:
+        return []
+    rows = {
+        item.id: item for item in await session.scalars(select(Item).where(Item.id.in_(item_ids)))
+    }
+    by_item: dict[int, list[IdentifierOut]] = {}
+    for i in await identifiers_of(session, item_ids):
+        by_item.setdefault(i.item_id, []).append(
+            IdentifierOut(IdentifierKind(i.kind), i.value, i.printed, i.units)
+        )
+    return [
+        ItemOut(
+            id=item.id,
+            name=item.name,
+            strength=item.strength,
+            form=item.form,
+            base_unit=item.base_unit,
+            schedule=item.schedule,
+            identifiers=by_item.get(item.id, []),
+        )
+        for item in (rows[item_id] for item_id in item_ids if item_id in rows)
+    ]
+
+
+async def search_item_ids(
+    session: AsyncSession,
+    name_part: str | None,
+    identifiers: Collection[str],
+    limit: int,
+    offset: int,
+) -> list[int]:
+    """Items whose name contains `name_part` (case-insensitive, `%` and `_` literal) or that
+    have one of `identifiers` (normalised or as printed), by name."""
+    stmt = select(Item.id).order_by(Item.name, Item.id).limit(limit).offset(offset)
+    if name_part:
+        with_identifier = select(ItemIdentifier.item_id).where(
+            or_(ItemIdentifier.value.in_(identifiers), ItemIdentifier.printed.in_(identifiers))
+        )
+        stmt = stmt.where(
+            or_(
+                func.lower(Item.name).contains(name_part.lower(), autoescape=True),
+                Item.id.in_(with_identifier),
+            )
+        )
+    return list(await session.scalars(stmt))
+
+
+async def insert_location(
+    session: AsyncSession, *, code: str, name: str, kind: str, parent_id: int | None
+) -> int:
+    """Raises IntegrityError when the code is taken."""
+    location_id: int = (
+        await session.execute(
+            insert(Location)
+            .values(code=code, name=name, kind=kind, parent_id=parent_id, is_virtual=False)
+            .returning(Location.id)
+        )
+    ).scalar_one()
+    return location_id
+
+
+def _location_out(location: Location, parent: str | None) -> LocationOut:
+    kind = VIRTUAL_KIND if location.is_virtual else LocationKind(location.kind).value
+    return LocationOut(location.id, location.code, location.name, kind, parent, location.is_virtual)
+
+
+async def location_records(
+    session: AsyncSession, kind: str | None = None, location_id: int | None = None
+) -> list[LocationOut]:
+    """Locations with their parent's code, real ones first, by code."""
+    parent = aliased(Location)
+    stmt = (
+        select(Location, parent.code)
+        .outerjoin(parent, parent.id == Location.parent_id)
+        .order_by(Location.is_virtual, Location.code)
+    )
+    if kind:
+        stmt = stmt.where(Location.kind == kind)
+    if location_id is not None:
+        stmt = stmt.where(Location.id == location_id)
+    return [_location_out(location, code) for location, code in await session.execute(stmt)]
+
+
+async def insert_supplier(
+    session: AsyncSession, *, code: str, name: str, account_number: str | None
+) -> SupplierOut:
+    """Raises IntegrityError when the code is taken."""
+    row = (
+        await session.execute(
+            insert(Supplier)
+            .values(code=code, name=name, account_number=account_number)
+            .returning(Supplier.id)
+        )
+    ).scalar_one()
+    return SupplierOut(row, code, name, account_number)
+
+
+async def supplier_records(session: AsyncSession) -> list[SupplierOut]:
+    rows = await session.scalars(select(Supplier).order_by(Supplier.code))
+    return [SupplierOut(s.id, s.code, s.name, s.account_number) for s in rows]

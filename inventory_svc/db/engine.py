@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from inventory_svc.config import Settings
+from inventory_svc.db.errors import refuse_unstorable_values
 
 SessionMaker: TypeAlias = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 """`async with sessions() as session:`: an async_sessionmaker, or one gated for SQLite."""
@@ -25,13 +26,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
         _make_sqlite_serialise_writers(engine)
-        return engine
-    return create_async_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
-    )
+    else:
+        engine = create_async_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            pool_pre_ping=True,
+        )
+    event.listen(engine.sync_engine, "handle_error", refuse_unstorable_values)
+    return engine
 
 
 def _make_sqlite_serialise_writers(engine: AsyncEngine) -> None:

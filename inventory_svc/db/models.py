@@ -30,6 +30,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from inventory_svc.domain import limits
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -42,6 +44,11 @@ NAMING = {
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def _text(limit: limits.Text) -> String:
+    """A VARCHAR as long as the field's one definition allows (domain/limits)."""
+    return String(limit.max_length)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Timestamps are UTC and timezone-aware on both databases (SQLite has no time zones)."""
 
@@ -51,9 +58,10 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+        # Converted here, the same on both databases: a time UTC cannot express (year 10000
+        # after conversion) is refused as TimestampOutOfRange, never a driver overflow.
+        value = limits.as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
@@ -72,20 +80,20 @@ def _now() -> Any:
 class Supplier(Base):
     __tablename__ = "suppliers"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    account_number: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(_text(limits.SUPPLIER_CODE), unique=True)
+    name: Mapped[str] = mapped_column(_text(limits.NAME))
+    account_number: Mapped[str | None] = mapped_column(_text(limits.ACCOUNT_NUMBER))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
 
 
 class Item(Base):
     __tablename__ = "items"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
-    strength: Mapped[str | None] = mapped_column(String(100))
-    form: Mapped[str | None] = mapped_column(String(100))
-    base_unit: Mapped[str] = mapped_column(String(50), default="each")
-    schedule: Mapped[str | None] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(_text(limits.NAME), index=True)
+    strength: Mapped[str | None] = mapped_column(_text(limits.STRENGTH))
+    form: Mapped[str | None] = mapped_column(_text(limits.FORM))
+    base_unit: Mapped[str] = mapped_column(_text(limits.BASE_UNIT), default="each")
+    schedule: Mapped[str | None] = mapped_column(_text(limits.SCHEDULE))
     preferred_supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
 
@@ -109,18 +117,18 @@ class ItemIdentifier(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    value: Mapped[str] = mapped_column(String(64), index=True)
-    printed: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(_text(limits.IDENTIFIER_KIND))
+    value: Mapped[str] = mapped_column(_text(limits.IDENTIFIER), index=True)
+    printed: Mapped[str] = mapped_column(_text(limits.IDENTIFIER))
     units: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Location(Base):
     __tablename__ = "locations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(_text(limits.LOCATION_CODE), unique=True)
+    name: Mapped[str] = mapped_column(_text(limits.NAME))
+    kind: Mapped[str] = mapped_column(_text(limits.LOCATION_KIND))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
     is_virtual: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
@@ -134,7 +142,7 @@ class Lot(Base):
     __table_args__ = (UniqueConstraint("item_id", "lot_key", name="uq_lots_item_lot_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    lot_number: Mapped[str] = mapped_column(String(20), default="")
+    lot_number: Mapped[str] = mapped_column(_text(limits.LOT_NUMBER), default="")
     expiry: Mapped[date | None] = mapped_column(Date)
     lot_key: Mapped[str] = mapped_column(String(40))
     recalled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -170,20 +178,20 @@ class Scan(Base):
         Index("ix_scans_status_id", "status", "id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(_text(limits.IDEMPOTENCY_KEY), unique=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
-    actor: Mapped[str | None] = mapped_column(String(200))
-    device: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    device: Mapped[str | None] = mapped_column(_text(limits.DEVICE))
     code: Mapped[str] = mapped_column(Text)
-    action: Mapped[str] = mapped_column(String(32))
-    location_code: Mapped[str | None] = mapped_column(String(64))
-    to_location_code: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(_text(limits.SCAN_ACTION))
+    location_code: Mapped[str | None] = mapped_column(_text(limits.LOCATION_REF))
+    to_location_code: Mapped[str | None] = mapped_column(_text(limits.LOCATION_REF))
     quantity: Mapped[int | None] = mapped_column(Integer)
     barcode: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
-    status: Mapped[str] = mapped_column(String(16))
-    error_code: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(_text(limits.SCAN_STATUS))
+    error_code: Mapped[str | None] = mapped_column(_text(limits.ERROR_CODE))
     error_detail: Mapped[str | None] = mapped_column(Text)
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -203,16 +211,16 @@ class Movement(Base):
         Index("ix_movements_to_location", "to_location_id", "id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(_text(limits.MOVEMENT_KIND))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
     from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     quantity: Mapped[int] = mapped_column(BigInteger)
-    actor: Mapped[str | None] = mapped_column(String(200))
-    device: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    device: Mapped[str | None] = mapped_column(_text(limits.DEVICE))
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"), index=True)
-    reference: Mapped[str | None] = mapped_column(String(200))
+    reference: Mapped[str | None] = mapped_column(_text(limits.REFERENCE))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
 
@@ -222,9 +230,41 @@ class ApiKey(Base):
 
     __tablename__ = "api_keys"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(_text(limits.API_KEY_NAME))
+    role: Mapped[str] = mapped_column(_text(limits.ROLE))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Event(Base):
+    """The outbox: one row per domain event, written in the transaction of its change.
+
+    `seq` orders writes; `id` is the feed position, given after commit by the sequencer
+    (db/events.py), so that readers following `after=<id>` never miss a late commit."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index(
+            "ix_events_unpositioned",
+            "seq",
+            sqlite_where=text("id IS NULL"),
+            postgresql_where=text("id IS NULL"),
+        ),
+        Index("ix_events_type_id", "type", "id"),
+    )
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True)
+    id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EventFeed(Base):
+    """One row: the last feed id given. Its row lock makes one sequencer run at a time."""
+
+    __tablename__ = "event_feed"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -21,6 +21,8 @@ from biip.gtin import Gtin
 from biip.symbology import GS1Symbology, SymbologyIdentifier
 from biip.upc import Upc
 
+from inventory_svc.domain.errors import BadBarcodeError
+
 __all__ = [
     "BadBarcode",
     "BadNdc",
@@ -47,14 +49,8 @@ _NDC10_LAYOUTS: tuple[tuple[int, int, int], ...] = ((4, 4, 2), (5, 3, 2), (5, 4,
 _NDC11_LAYOUT = (5, 4, 2)
 
 
-class BadBarcode(ValueError):
-    """Raised for anything we cannot interpret; `detail` is a sentence for the operator."""
-
-    detail: str
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+BadBarcode = BadBarcodeError
+"""Raised for anything we cannot interpret; `detail` is a sentence for the operator."""
 
 
 class BadNdc(BadBarcode):
@@ -147,6 +143,23 @@ def interpret(code: str) -> Barcode:
     if not _is_digits(content[0]):
         raise BadBarcode("Unrecognised barcode: not a product, location, kit or command code.")
     return _gs1_barcode(raw, sym, _parse_element_string(content))
+
+
+def interpret_stock(code: str) -> Barcode:
+    """A scan that must name stock: our LOC:/KIT:/CMD: labels set a scanner's context and
+    are refused here, they are not packs."""
+    barcode = interpret(code)
+    if barcode.kind in ("location", "kit", "command"):
+        raise BadBarcode(
+            f"{code!r} is a {barcode.kind} label: it sets the scanner's context, it is not stock."
+        )
+    return barcode
+
+
+def may_fall_back_to_ndc(gtin: str | None) -> bool:
+    """An NDC alone says nothing about pack size, so only unit-of-use GTINs (indicator 0)
+    may be found by their NDC; a carton GTIN must be registered with its units."""
+    return bool(gtin and gtin[0] == "0")
 
 
 def _split_symbology(raw: str) -> tuple[SymbologyIdentifier | None, str]:

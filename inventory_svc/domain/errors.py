@@ -25,7 +25,18 @@ class BadRequest(DomainError):
     title = "Invalid request"
 
 
-class BadBarcodeError(DomainError):
+class UnstorableValue(BadRequest):
+    """A value the database refused (too long for its column, out of range, NUL in text):
+    the request's fault. Validation against domain/limits should have refused it first."""
+
+
+class TimestampOutOfRange(BadRequest):
+    """A time UTC cannot express (timestamps are stored in UTC), e.g. 9999-12-31T23:59:59-14:00."""
+
+
+class BadBarcodeError(DomainError, ValueError):
+    """The one barcode error: raised by the interpreter, answered as 422 as it is."""
+
     code = "bad_barcode"
     status = 422
     title = "Barcode not understood"

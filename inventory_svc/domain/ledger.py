@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Literal
 
 from inventory_svc.domain.errors import (
     BadRequest,
@@ -21,30 +20,19 @@ from inventory_svc.domain.errors import (
     ReturnExceedsIssued,
     UnsupportedAction,
 )
+from inventory_svc.domain.vocabulary import LocationKind, LotStatus, VirtualLocation
 
-SUPPLIER = "@supplier"
-CONSUMED = "@consumed"
-WASTE = "@waste"
-ADJUSTMENT = "@adjustment"
-VIRTUAL_LOCATIONS = (SUPPLIER, CONSUMED, WASTE, ADJUSTMENT)
+SUPPLIER = VirtualLocation.SUPPLIER
+CONSUMED = VirtualLocation.CONSUMED
+WASTE = VirtualLocation.WASTE
+ADJUSTMENT = VirtualLocation.ADJUSTMENT
+VIRTUAL_LOCATIONS = tuple(VirtualLocation)
 
 EXPIRING_SOON_DAYS = 30
 
 MAX_BASE_UNITS_PER_SCAN = 10_000_000
 """One scan books at most this many base units: a full pallet counted in tablets fits, a
 typo or a hostile count cannot push a balance towards the 64-bit limit."""
-
-LOCATION_KINDS = (
-    "storeroom",
-    "shelf",
-    "bin",
-    "satellite",
-    "adc",
-    "quarantine",
-    "crash_cart",
-    "anesthesia_tray",
-)
-KIT_KINDS = ("crash_cart", "anesthesia_tray")
 
 
 class Action(StrEnum):
@@ -61,8 +49,6 @@ class Action(StrEnum):
 
 # Actions whose workflow (kit restock, counts) arrives with its own feature.
 MOVING_ACTIONS = (Action.RECEIVE, Action.ISSUE, Action.TRANSFER, Action.WASTE, Action.RETURN)
-
-LotStatus = Literal["ok", "expiring", "expired", "recalled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,41 +91,60 @@ def check_names_real_locations(location: str, to_location: str | None) -> None:
             )
 
 
+# Where each moving action takes stock from and to. `None` stands for the scan's `location`;
+# a transfer's destination is its `to_location`. `return` brings unused stock back from the
+# floor into `location` (the undo of issue).
+_ROUTES: dict[Action, tuple[str | None, str | None]] = {
+    Action.RECEIVE: (SUPPLIER, None),
+    Action.ISSUE: (None, CONSUMED),
+    Action.WASTE: (None, WASTE),
+    Action.RETURN: (CONSUMED, None),
+    Action.TRANSFER: (None, None),
+}
+
+
 def route_for(action: Action, location: str, to_location: str | None) -> Route:
-    """`return` brings unused stock back from the floor into `location` (the undo of issue)."""
     check_names_real_locations(location, to_location)
-    if action is Action.RECEIVE:
-        return Route("receive", SUPPLIER, location)
-    if action is Action.ISSUE:
-        return Route("issue", location, CONSUMED)
-    if action is Action.WASTE:
-        return Route("waste", location, WASTE)
-    if action is Action.RETURN:
-        return Route("return", CONSUMED, location)
+    if action not in _ROUTES:
+        raise UnsupportedAction(f"The action {action.value!r} is not available on this server yet.")
+    source, destination = _ROUTES[action]
     if action is Action.TRANSFER:
         if not to_location:
             raise BadRequest("A transfer needs `to_location`.")
         if to_location == location:
             raise InvalidMovement("A transfer needs two different locations.")
-        return Route("transfer", location, to_location)
-    raise UnsupportedAction(f"The action {action.value!r} is not available on this server yet.")
+        destination = to_location
+    return Route(action.value, source or location, destination or location)
+
+
+def moves_named_lot(route: Route, lot: str | None, expiry: date | None) -> bool:
+    """A barcode with a lot or expiry moves exactly that lot; stock arriving from outside
+    is always a named lot (lot '' without one). Otherwise stock leaves earliest expiry
+    first (FEFO)."""
+    return lot is not None or expiry is not None or not route.leaves_real_location
+
+
+def no_lot_warning(lot: str | None, expiry: date | None) -> tuple[str, str] | None:
+    if lot is None and expiry is None:
+        return ("no_lot", "This barcode carries no lot or expiry; booked without lot.")
+    return None
 
 
 def lot_status(expiry: date | None, recalled: bool, today: date) -> LotStatus:
     if recalled:
-        return "recalled"
+        return LotStatus.RECALLED
     if expiry is None:
-        return "ok"
+        return LotStatus.OK
     if expiry < today:
-        return "expired"
+        return LotStatus.EXPIRED
     if expiry <= today + timedelta(days=EXPIRING_SOON_DAYS):
-        return "expiring"
-    return "ok"
+        return LotStatus.EXPIRING
+    return LotStatus.OK
 
 
 def takes_unusable_stock(route: Route, destination_kind: str) -> bool:
     """Expired and recalled stock may still go to waste or into quarantine, nowhere else."""
-    return route.destination == WASTE or destination_kind == "quarantine"
+    return route.destination == WASTE or destination_kind == LocationKind.QUARANTINE
 
 
 def check_lot_may_move(
@@ -153,11 +158,11 @@ def check_lot_may_move(
     """Refuse expired or recalled stock unless it is being pulled; return warnings."""
     status = lot_status(expiry, recalled, today)
     pulled = takes_unusable_stock(route, destination_kind)
-    if status == "recalled" and not pulled:
+    if status is LotStatus.RECALLED and not pulled:
         raise RecalledLot(f"Lot {lot_number or '(none)'} is recalled: quarantine or waste it.")
-    if status == "expired" and not pulled:
+    if status is LotStatus.EXPIRED and not pulled:
         raise ExpiredLot(f"Lot {lot_number or '(none)'} expired on {expiry}.")
-    if status == "expiring":
+    if status is LotStatus.EXPIRING:
         return [("expiring_soon", f"Lot {lot_number or '(none)'} expires on {expiry}.")]
     return []
 
@@ -214,7 +219,8 @@ def pick_fefo(
         if lot.quantity > 0
         and (
             include_unusable
-            or lot_status(lot.expiry, lot.recalled, today) not in ("expired", "recalled")
+            or lot_status(lot.expiry, lot.recalled, today)
+            not in (LotStatus.EXPIRED, LotStatus.RECALLED)
         )
     ]
     picks: list[tuple[LotOnHand, int]] = []

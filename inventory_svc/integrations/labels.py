@@ -24,7 +24,14 @@ def _mm_to_px(mm: float) -> int:
     return round(mm / 25.4 * _DPI)
 
 
+def _printable(caption: str) -> str:
+    """Names are printable text (domain/limits), but one stored before that rule may hold
+    control characters, which XML cannot carry and fonts cannot draw."""
+    return "".join(c if c.isprintable() else " " if c.isspace() else "" for c in caption)
+
+
 def label_png(data: str, caption: str) -> bytes:
+    caption = _printable(caption)
     code = barcode.Code128(data, writer=ImageWriter()).render({**_OPTIONS, "dpi": _DPI})
     font = ImageFont.load_default(size=_mm_to_px(_TITLE_MM))
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
@@ -43,6 +50,7 @@ def label_png(data: str, caption: str) -> bytes:
 
 
 def label_svg(data: str, caption: str) -> bytes:
+    caption = _printable(caption)
     raw = io.BytesIO()
     barcode.Code128(data, writer=SVGWriter()).write(raw, dict(_OPTIONS))
     inner = raw.getvalue().decode()

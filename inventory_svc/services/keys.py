@@ -1,18 +1,20 @@
-"""API keys: random, shown once, stored as SHA-256."""
+"""API keys: random, shown once, stored as SHA-256. Creating and revoking one are events
+(`key.created`, `key.revoked`): the event log says who gave or took access, and when."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inventory_svc.db.models import ApiKey
+from inventory_svc.db import keys as keys_db
 from inventory_svc.domain.errors import NotFound
+from inventory_svc.domain.events import EventType
+from inventory_svc.domain.records import ApiKeyRecord
 from inventory_svc.domain.roles import Role
 from inventory_svc.services.actors import Actor
+from inventory_svc.services.uow import UnitOfWork
 
 KEY_PREFIX = "inv_"
 
@@ -21,36 +23,41 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-async def create_key(session: AsyncSession, role: Role, name: str) -> tuple[ApiKey, str]:
-    """Returns the row and the plain key, which exists nowhere else after this call."""
+async def create_key(uow: UnitOfWork, role: Role, name: str) -> tuple[int, str]:
+    """Returns the id and the plain key, which exists nowhere else after this call."""
     plain = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, role=role.value, prefix=plain[:10], key_hash=hash_key(plain))
-    session.add(row)
-    await session.flush()
-    return row, plain
-
-
-async def list_keys(session: AsyncSession) -> list[ApiKey]:
-    return list((await session.execute(select(ApiKey).order_by(ApiKey.id))).scalars().all())
-
-
-async def revoke_key(session: AsyncSession, key_id: int) -> None:
-    result = await session.execute(
-        update(ApiKey)
-        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
-        .returning(ApiKey.id)
+    prefix = plain[:10]
+    key_id = await keys_db.insert_key(
+        uow.session, name=name, role=role, prefix=prefix, key_hash=hash_key(plain)
     )
-    if result.scalar_one_or_none() is None:
+    uow.emit(
+        EventType.KEY_CREATED, {"key": {"id": key_id, "name": name, "role": role, "prefix": prefix}}
+    )
+    return key_id, plain
+
+
+async def list_keys(uow: UnitOfWork) -> list[ApiKeyRecord]:
+    return await keys_db.all_keys(uow.session)
+
+
+async def revoke_key(uow: UnitOfWork, key_id: int) -> None:
+    revoked = await keys_db.revoke(uow.session, key_id, uow.now)
+    if revoked is None:
         raise NotFound(f"No active API key with id {key_id}.")
-
-
-_ACTIVE_KEY = select(ApiKey.id, ApiKey.name, ApiKey.role).where(
-    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
-)
+    uow.emit(
+        EventType.KEY_REVOKED,
+        {
+            "key": {
+                "id": key_id,
+                "name": revoked.name,
+                "role": revoked.role,
+                "prefix": revoked.prefix,
+            }
+        },
+    )
 
 
 async def actor_for_key(session: AsyncSession, plain: str) -> Actor | None:
     """Looked up on every request (no cache), so a revoked key stops working at once."""
-    row = (await session.execute(_ACTIVE_KEY, {"key_hash": hash_key(plain)})).first()
-    return Actor(key_id=row.id, name=row.name, role=Role(row.role)) if row else None
+    holder = await keys_db.holder_of(session, hash_key(plain))
+    return Actor(key_id=holder.key_id, name=holder.name, role=holder.role) if holder else None

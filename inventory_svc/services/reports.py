@@ -1,19 +1,18 @@
-"""Read models: stock on hand, the movement ledger and the scan log."""
+"""Read models: stock on hand, the movement ledger and the scan log. Resolves what the caller
+named (a location code, a GTIN as printed) and reads through db/reports."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from inventory_svc.db import catalog
-from inventory_svc.db.models import Balance, Item, ItemIdentifier, Location, Lot, Movement, Scan
+from inventory_svc.db import reports as reports_db
 from inventory_svc.domain import barcodes
 from inventory_svc.domain.errors import BadRequest, UnknownLocation
-from inventory_svc.domain.ledger import lot_status
+from inventory_svc.domain.records import MovementOut, ScanRecord, StockRow
+from inventory_svc.domain.vocabulary import ScanStatus
 
 
 async def stock(
@@ -28,59 +27,31 @@ async def stock(
     expiring_within_days: int | None = None,
     limit: int = 1000,
     offset: int = 0,
-) -> list[dict[str, Any]]:
-    stmt = (
-        select(
-            Item.id,
-            Item.name,
-            Location.code,
-            Lot.lot_number,
-            Lot.expiry,
-            Lot.recalled,
-            Balance.quantity,
-        )
-        .join(Balance, Balance.item_id == Item.id)
-        .join(Location, Location.id == Balance.location_id)
-        .join(Lot, Lot.id == Balance.lot_id)
-        .where(Balance.quantity > 0, Location.is_virtual.is_(False))
-        .order_by(Location.code, Item.name, Lot.expiry, Lot.lot_number)
-        .limit(limit)
-        .offset(offset)
-    )
+) -> list[StockRow]:
+    location_id = None
     if location:
         root = await catalog.location_by_code(session, location)
         if root is None:
             raise UnknownLocation(f"No location has the code {location!r}.")
-        if include_sublocations:
-            stmt = stmt.where(Location.id.in_(catalog.subtree_ids_query(root.id)))
-        else:
-            stmt = stmt.where(Location.id == root.id)
-    if item is not None:
-        stmt = stmt.where(Item.id == item)
-    if lot is not None:
-        stmt = stmt.where(Lot.lot_number == lot)
+        location_id = root.id
+    gtin14 = None
     if gtin:
         try:
-            normalised = barcodes.normalize_gtin(gtin)
+            gtin14 = barcodes.normalize_gtin(gtin)
         except barcodes.BadBarcode as error:
             raise BadRequest(f"gtin: {error.detail}") from error
-        stmt = stmt.where(
-            Item.id.in_(select(ItemIdentifier.item_id).where(ItemIdentifier.value == normalised))
-        )
-    if expiring_within_days is not None:
-        stmt = stmt.where(Lot.expiry <= today + timedelta(days=expiring_within_days))
-    rows = (await session.execute(stmt)).all()
-    return [
-        {
-            "item": {"id": r[0], "name": r[1]},
-            "location": r[2],
-            "lot": r[3],
-            "expiry": r[4],
-            "quantity": r[6],
-            "status": lot_status(r[4], r[5], today),
-        }
-        for r in rows
-    ]
+    return await reports_db.stock(
+        session,
+        today=today,
+        location_id=location_id,
+        include_sublocations=include_sublocations,
+        item=item,
+        gtin14=gtin14,
+        lot=lot,
+        expiring_within_days=expiring_within_days,
+        limit=limit,
+        offset=offset,
+    )
 
 
 async def movements(
@@ -92,88 +63,21 @@ async def movements(
     since: datetime | None = None,
     after_id: int | None = None,
     limit: int = 200,
-) -> list[dict[str, Any]]:
-    source, destination = aliased(Location), aliased(Location)
-    stmt = (
-        select(Movement, Item.name, Lot.lot_number, Lot.expiry, source.code, destination.code)
-        .join(Item, Item.id == Movement.item_id)
-        .join(Lot, Lot.id == Movement.lot_id)
-        .join(source, source.id == Movement.from_location_id)
-        .join(destination, destination.id == Movement.to_location_id)
-        .order_by(Movement.id)
-        .limit(limit)
+) -> list[MovementOut]:
+    return await reports_db.movements(
+        session, item=item, location=location, lot=lot, since=since, after_id=after_id, limit=limit
     )
-    if item is not None:
-        stmt = stmt.where(Movement.item_id == item)
-    if location:
-        stmt = stmt.where(or_(source.code == location, destination.code == location))
-    if lot is not None:
-        stmt = stmt.where(Lot.lot_number == lot)
-    if since is not None:
-        stmt = stmt.where(Movement.recorded_at >= since)
-    if after_id is not None:
-        stmt = stmt.where(Movement.id > after_id)
-    rows = (await session.execute(stmt)).all()
-    return [
-        {
-            "id": m.id,
-            "kind": m.kind,
-            "item": {"id": m.item_id, "name": name},
-            "lot": lot_number,
-            "expiry": expiry,
-            "from_location": from_code,
-            "to_location": to_code,
-            "quantity": m.quantity,
-            "actor": m.actor,
-            "device": m.device,
-            "scan_id": m.scan_id,
-            "reference": m.reference,
-            "occurred_at": m.occurred_at,
-            "recorded_at": m.recorded_at,
-        }
-        for m, name, lot_number, expiry, from_code, to_code in rows
-    ]
 
 
 async def scans(
     session: AsyncSession,
     *,
     device: str | None = None,
-    status: str | None = None,
+    status: ScanStatus | None = None,
     since: datetime | None = None,
     after_id: int | None = None,
     limit: int = 200,
-) -> list[dict[str, Any]]:
-    stmt = select(Scan).where(Scan.status != "pending").order_by(Scan.id).limit(limit)
-    conditions = []
-    if device is not None:
-        conditions.append(Scan.device == device)
-    if status is not None:
-        conditions.append(Scan.status == status)
-    if since is not None:
-        conditions.append(Scan.recorded_at >= since)
-    if after_id is not None:
-        conditions.append(Scan.id > after_id)
-    if conditions:
-        stmt = stmt.where(and_(*conditions))
-    return [
-        {
-            "id": s.id,
-            "status": s.status,
-            "action": s.action,
-            "code": s.code,
-            "location": s.location_code,
-            "to_location": s.to_location_code,
-            "quantity": s.quantity,
-            "device": s.device,
-            "actor": s.actor,
-            "barcode": s.barcode,
-            "item_id": s.item_id,
-            "error_code": s.error_code,
-            "error_detail": s.error_detail,
-            "idempotency_key": s.idempotency_key,
-            "scanned_at": s.scanned_at,
-            "recorded_at": s.recorded_at,
-        }
-        for s in (await session.execute(stmt)).scalars().all()
-    ]
+) -> list[ScanRecord]:
+    return await reports_db.scans(
+        session, device=device, status=status, since=since, after_id=after_id, limit=limit
+    )

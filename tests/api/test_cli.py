@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from inventory_svc.demo_data import ITEMS
+from inventory_svc.demo.data import ITEMS
 from tests.live import live_server
 from tests.live import run_cli as run
 

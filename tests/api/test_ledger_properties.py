@@ -20,8 +20,11 @@ from inventory_svc.app import create_app
 from inventory_svc.config import Settings
 from inventory_svc.db.engine import create_engine, create_sessionmaker
 from inventory_svc.domain.barcodes import gtin_from_ndc
+from inventory_svc.domain.clock import SiteClock
 from inventory_svc.domain.roles import Role
+from inventory_svc.services.actors import SYSTEM
 from inventory_svc.services.keys import create_key
+from inventory_svc.services.uow import Transactions
 from tests.helpers import gs1
 
 TODAY = datetime.now(UTC).date()
@@ -178,8 +181,8 @@ def test_ledger_invariants_hold_after_any_scan_sequence(settings: Settings) -> N
 async def _admin_header(settings_: Settings) -> dict[str, str]:
     engine = create_engine(settings_)
     try:
-        async with create_sessionmaker(engine)() as session, session.begin():
-            _, plain = await create_key(session, Role.ADMIN, "property test")
+        transactions = Transactions(create_sessionmaker(engine), SiteClock())
+        _, plain = await transactions.run(SYSTEM, create_key, Role.ADMIN, "property test")
     finally:
         await engine.dispose()
     return {"Authorization": f"Bearer {plain}"}

@@ -21,8 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from inventory_svc.app import create_app
 from inventory_svc.config import Settings
 from inventory_svc.db.engine import create_sessionmaker
+from inventory_svc.domain.clock import SiteClock
 from inventory_svc.domain.roles import Role
+from inventory_svc.services.actors import SYSTEM
 from inventory_svc.services.keys import create_key, revoke_key
+from inventory_svc.services.uow import Transactions
 from tests.conftest import Keys
 from tests.helpers import EPINEPHRINE_GTIN, gs1, make_item, make_location, on_hand, scan
 
@@ -33,6 +36,7 @@ EVERYONE = frozenset(Role)
 SCANNING = frozenset({Role.SCANNER, Role.SPECIALIST, Role.MANAGER, Role.ADMIN})
 TRANSFERRING = frozenset({Role.SPECIALIST, Role.MANAGER, Role.ADMIN})
 EDITING = frozenset({Role.MANAGER, Role.ADMIN})
+EVENT_READERS = frozenset({Role.MANAGER, Role.INTEGRATION, Role.ADMIN})
 
 Body = Callable[[Role], dict[str, Any]]
 
@@ -95,6 +99,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/scans"): Case("/api/v1/scans", SCANNING, 201, _scan_body("receive")),
     ("GET", "/api/v1/stock"): Case("/api/v1/stock?location=SHELF", EVERYONE),
     ("GET", "/api/v1/movements"): Case("/api/v1/movements?lot=R1", EVERYONE),
+    ("GET", "/api/v1/events"): Case("/api/v1/events?type=stock.*", EVENT_READERS),
 }
 
 # Scan actions whose permission goes beyond plain scanning (POST /scans is one route).
@@ -250,15 +255,12 @@ async def test_an_unknown_key_is_unauthorized(client: AsyncTestClient[Any], keys
 async def test_a_revoked_key_stops_working_at_once(
     client: AsyncTestClient[Any], engine: AsyncEngine
 ) -> None:
-    sessions = create_sessionmaker(engine)
-    async with sessions() as session, session.begin():
-        row, plain = await create_key(session, Role.MANAGER, "night shift tablet")
-        key_id = row.id
+    transactions = Transactions(create_sessionmaker(engine), SiteClock())
+    key_id, plain = await transactions.run(SYSTEM, create_key, Role.MANAGER, "night shift")
     headers = {"Authorization": f"Bearer {plain}"}
     assert (await client.get("/api/v1/items", headers=headers)).status_code == 200
 
-    async with sessions() as session, session.begin():
-        await revoke_key(session, key_id)
+    await transactions.run(SYSTEM, revoke_key, key_id)
 
     response = await client.get("/api/v1/items", headers=headers)
     assert response.status_code == 401

@@ -4,7 +4,8 @@ is already tomorrow, and a lot expiring today must still be usable until local m
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,10 +26,12 @@ LATE_EVENING = datetime(2026, 12, 15, 23, 30, tzinfo=CHICAGO)  # 05:30 UTC on th
 
 @dataclass(frozen=True, slots=True)
 class FrozenClock(SiteClock):
-    at: datetime = LATE_EVENING
+    """The site's clock stopped at `at[0]`; a test moves it by assigning `at[0]`."""
+
+    at: list[datetime] = field(default_factory=lambda: [LATE_EVENING])
 
     def now(self) -> datetime:
-        return self.at.astimezone(UTC)
+        return self.at[0].astimezone(UTC)
 
 
 def test_late_evening_west_of_utc_is_still_today() -> None:
@@ -36,6 +39,7 @@ def test_late_evening_west_of_utc_is_still_today() -> None:
     assert clock.now().date() == date(2026, 12, 16)
     assert clock.today() == EXPIRY
     assert FrozenClock(UTC).today() == date(2026, 12, 16)
+    assert SiteClock(CHICAGO).today(LATE_EVENING) == EXPIRY
 
 
 def test_an_unknown_zone_is_a_clear_configuration_error() -> None:
@@ -48,16 +52,30 @@ def test_an_unknown_zone_is_a_clear_configuration_error() -> None:
     )
 
 
-@pytest.fixture
-async def chicago_client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(Settings(database_url=settings.database_url, timezone="America/Chicago"))
-    app.state.clock = FrozenClock(CHICAGO)
+@asynccontextmanager
+async def _client_at(settings: Settings, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[Any]]:
+    app = create_app(settings)
+    app.state.clock = clock
     async with AsyncTestClient(app=app, timeout=60) as client:
         yield client
 
 
+@pytest.fixture
+def chicago_clock() -> FrozenClock:
+    return FrozenClock(CHICAGO)
+
+
+@pytest.fixture
+async def chicago_client(
+    settings: Settings, chicago_clock: FrozenClock
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    chicago = Settings(database_url=settings.database_url, timezone="America/Chicago")
+    async with _client_at(chicago, chicago_clock) as client:
+        yield client
+
+
 async def test_a_lot_expiring_today_is_usable_until_local_midnight(
-    chicago_client: AsyncTestClient[Any], keys: Keys
+    chicago_client: AsyncTestClient[Any], chicago_clock: FrozenClock, keys: Keys
 ) -> None:
     client = chicago_client
     admin = await keys.header()
@@ -73,7 +91,7 @@ async def test_a_lot_expiring_today_is_usable_until_local_midnight(
     ).json()
     assert [(row["quantity"], row["status"]) for row in stock] == [(2, "expiring")]
 
-    client.app.state.clock = FrozenClock(CHICAGO, LATE_EVENING + timedelta(hours=1))
+    chicago_clock.at[0] = LATE_EVENING + timedelta(hours=1)
     refused = await scan(client, admin, code, "issue", "SAT-ICU")
     assert refused.status_code == 422
     assert refused.json()["code"] == "expired_lot"
@@ -83,15 +101,13 @@ async def test_a_lot_expiring_today_is_usable_until_local_midnight(
     assert [(row["quantity"], row["status"]) for row in stock] == [(2, "expired")]
 
 
-async def test_the_same_moment_in_utc_is_already_tomorrow(
-    client: AsyncTestClient[Any], keys: Keys
-) -> None:
+async def test_the_same_moment_in_utc_is_already_tomorrow(settings: Settings, keys: Keys) -> None:
     """The control: a UTC site refuses the same lot at the same instant."""
-    client.app.state.clock = FrozenClock(UTC)
-    admin = await keys.header()
-    await make_item(client, admin)
-    await make_location(client, admin, "SAT-ICU", "satellite")
-    code = gs1(EPINEPHRINE_GTIN, lot="TZ1", expiry=EXPIRY)
-    refused = await scan(client, admin, code, "receive", "SAT-ICU")
-    assert refused.status_code == 422
-    assert refused.json()["code"] == "expired_lot"
+    async with _client_at(settings, FrozenClock(UTC)) as client:
+        admin = await keys.header()
+        await make_item(client, admin)
+        await make_location(client, admin, "SAT-ICU", "satellite")
+        code = gs1(EPINEPHRINE_GTIN, lot="TZ1", expiry=EXPIRY)
+        refused = await scan(client, admin, code, "receive", "SAT-ICU")
+        assert refused.status_code == 422
+        assert refused.json()["code"] == "expired_lot"

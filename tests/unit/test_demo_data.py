@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from inventory_svc.demo_data import (
+from inventory_svc.demo.data import (
     ITEMS,
     LOCATIONS,
     PAR_LEVELS,
@@ -15,7 +15,7 @@ from inventory_svc.demo_data import (
     SUPPLIERS,
     gtin_for_ndc,
 )
-from inventory_svc.domain.ledger import LOCATION_KINDS
+from inventory_svc.domain.vocabulary import LocationKind
 
 NDC_LAYOUTS = (
     re.compile(r"^\d{4}-\d{4}-\d{2}$"),  # 4-4-2
@@ -148,7 +148,7 @@ def test_locations_tree() -> None:
     roots = [loc for loc in LOCATIONS if loc.parent is None]
     assert [r.code for r in roots] == ["HOSP"]
     for index, loc in enumerate(LOCATIONS):
-        assert loc.kind in LOCATION_KINDS, loc.code
+        assert loc.kind in set(LocationKind), loc.code
         assert loc.kind not in {"crash_cart", "anesthesia_tray"}, loc.code
         if loc.parent is not None:
             assert loc.parent in codes, loc.code

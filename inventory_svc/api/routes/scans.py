@@ -12,12 +12,16 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from inventory_svc.api.auth import requires
-from inventory_svc.api.deps import CurrentActor, ReadSession
-from inventory_svc.api.params import AfterId, Since
+from inventory_svc.api.deps import CurrentActor, ReadSession, Writes
+from inventory_svc.api.openapi import READ_PROBLEMS
+from inventory_svc.api.params import AfterId, DeviceFilter, Since
 from inventory_svc.api.problems import PROBLEM_JSON, http_problem, problem_response
-from inventory_svc.api.schemas import Problem, ScanRecord, ScanResult
+from inventory_svc.api.schemas import Problem
+from inventory_svc.domain import limits
 from inventory_svc.domain.errors import IdempotencyKeyRequired, to_problem
+from inventory_svc.domain.records import ScanRecord, ScanResult
 from inventory_svc.domain.roles import Permission
+from inventory_svc.domain.vocabulary import ScanStatus
 from inventory_svc.services import reports
 from inventory_svc.services.actors import Actor
 from inventory_svc.services.scans import ScanRequest, ingest_scan, record_unreadable_scan
@@ -41,10 +45,10 @@ def _refused_scan_body(request: Request[Actor, Any, State], exc: ClientException
 
     async def record() -> None:
         await record_unreadable_scan(
-            request.app.state.sessions,
+            request.app.state.transactions,
             await request.body(),
             actor=request.user,
-            idempotency_key=key if key and len(key) <= 200 else None,
+            idempotency_key=key if limits.IDEMPOTENCY_KEY.allows(key or "") else None,
             problem=body,
         )
 
@@ -68,6 +72,7 @@ SCAN_PROBLEMS = {
         "bad_barcode, unknown_item, unknown_location, expired_lot, recalled_lot, "
         "invalid_movement, quantity_too_large, unsupported_action (recorded; no stock changed)"
     ),
+    503: "service_unavailable: the database is down or saturated; resend with the same key",
 }
 
 
@@ -79,6 +84,7 @@ class ScanController(Controller):
         "/",
         guards=[requires(Permission.SCAN)],
         summary="Apply one barcode scan",
+        operation_id="createScan",
         description=(
             "Idempotent by the `Idempotency-Key` header, which is required: a replay returns "
             "the first response with status 200 and `Idempotent-Replayed: true`. Rejections "
@@ -102,7 +108,7 @@ class ScanController(Controller):
     async def create(
         self,
         data: JSONBody[ScanRequest],
-        state: State,
+        transactions: Writes,
         actor: CurrentActor,
         idempotency_key: Annotated[
             str,
@@ -119,27 +125,24 @@ class ScanController(Controller):
         ],
     ) -> Response[ScanResult]:
         outcome = await ingest_scan(
-            state.sessions,
-            data,
-            actor=actor,
-            idempotency_key=idempotency_key,
-            clock=state.clock,
+            transactions, data, actor=actor, idempotency_key=idempotency_key
         )
         headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-        return Response(
-            content=outcome.body,  # type: ignore[arg-type]
-            status_code=outcome.status_code,
-            headers=headers,
-            media_type=PROBLEM_JSON if outcome.is_problem else "application/json",
-        )
+        if outcome.result is None:  # a replayed refusal: the stored problem, as first sent
+            return problem_response(outcome.problem or {}, headers)
+        return Response(outcome.result, status_code=outcome.status_code, headers=headers)
 
-    @get("/", guards=[requires(Permission.READ)], summary="Recorded scans, rejected ones included")
+    @get(
+        "/",
+        guards=[requires(Permission.READ)],
+        summary="Recorded scans, rejected ones included",
+        operation_id="listScans",
+        responses=READ_PROBLEMS,
+    )
     async def list_all(
         self,
         reader: ReadSession,
-        device: Annotated[
-            str | None, QueryParameter(description="Only scans sent by this device.")
-        ] = None,
+        device: DeviceFilter = None,
         status: Annotated[
             Literal["applied", "rejected"] | None,
             QueryParameter(description="Only applied or only rejected scans."),
@@ -148,7 +151,11 @@ class ScanController(Controller):
         after_id: AfterId = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Page size.")] = 200,
     ) -> list[ScanRecord]:
-        rows: list[dict[str, Any]] = await reports.scans(
-            reader, device=device, status=status, since=since, after_id=after_id, limit=limit
+        return await reports.scans(
+            reader,
+            device=device,
+            status=ScanStatus(status) if status else None,
+            since=since,
+            after_id=after_id,
+            limit=limit,
         )
-        return [ScanRecord(**row) for row in rows]

@@ -10,14 +10,15 @@ from litestar.params import QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import ReadSession
-from inventory_svc.api.params import AfterId, Since
+from inventory_svc.api.openapi import READ_PROBLEMS
+from inventory_svc.api.params import AfterId, Since, text_filter
 from inventory_svc.api.schemas import (
     MAX_ID,
     MAX_OFFSET,
-    ItemRef,
     MovementOut,
     StockRow,
 )
+from inventory_svc.domain import limits
 from inventory_svc.domain.roles import Permission
 from inventory_svc.services import reports
 
@@ -27,21 +28,27 @@ class StockController(Controller):
     tags = ["stock"]
     guards = [requires(Permission.READ)]
 
-    @get("/stock", summary="On-hand stock by item, location and lot")
+    @get(
+        "/stock",
+        summary="On-hand stock by item, location and lot",
+        operation_id="listStock",
+        responses=READ_PROBLEMS,
+    )
     async def stock(
         self,
         reader: ReadSession,
         state: State,
         location: Annotated[
-            str | None, QueryParameter(description="Only stock at the location with this code.")
+            str | None,
+            text_filter(limits.LOCATION_REF, "Only stock at the location with this code."),
         ] = None,
         item: Annotated[
             int | None, QueryParameter(ge=1, le=MAX_ID, description="Only this item id.")
         ] = None,
         gtin: Annotated[
             str | None,
-            QueryParameter(
-                description="Only the item with this GTIN (GTIN-14, or UPC/EAN digits)."
+            text_filter(
+                limits.IDENTIFIER, "Only the item with this GTIN (GTIN-14, or UPC/EAN digits)."
             ),
         ] = None,
         include_sublocations: Annotated[
@@ -61,7 +68,7 @@ class StockController(Controller):
             int, QueryParameter(ge=0, le=MAX_OFFSET, description="Rows to skip.")
         ] = 0,
     ) -> list[StockRow]:
-        rows = await reports.stock(
+        return await reports.stock(
             reader,
             today=state.clock.today(),
             location=location,
@@ -72,9 +79,13 @@ class StockController(Controller):
             limit=limit,
             offset=offset,
         )
-        return [StockRow(**{**row, "item": ItemRef(**row["item"])}) for row in rows]
 
-    @get("/movements", summary="The append-only ledger, oldest first")
+    @get(
+        "/movements",
+        summary="The append-only ledger, oldest first",
+        operation_id="listMovements",
+        responses=READ_PROBLEMS,
+    )
     async def movements(
         self,
         reader: ReadSession,
@@ -83,17 +94,19 @@ class StockController(Controller):
         ] = None,
         location: Annotated[
             str | None,
-            QueryParameter(description="Only movements from or to the location with this code."),
+            text_filter(
+                limits.LOCATION_REF, "Only movements from or to the location with this code."
+            ),
         ] = None,
         lot: Annotated[
             str | None,
-            QueryParameter(description="Only this lot number ('' for stock without lot)."),
+            text_filter(limits.LOT_NUMBER, "Only this lot number ('' for stock without lot)."),
         ] = None,
         since: Since = None,
         after_id: AfterId = None,
         limit: Annotated[int, QueryParameter(ge=1, le=5000, description="Page size.")] = 200,
     ) -> list[MovementOut]:
-        rows = await reports.movements(
+        return await reports.movements(
             reader,
             item=item,
             location=location,
@@ -102,4 +115,3 @@ class StockController(Controller):
             after_id=after_id,
             limit=limit,
         )
-        return [MovementOut(**{**row, "item": ItemRef(**row["item"])}) for row in rows]

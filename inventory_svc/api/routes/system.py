@@ -6,16 +6,30 @@ from litestar import MediaType, get
 from litestar.datastructures import State
 from sqlalchemy import text
 
+from inventory_svc.api.openapi import problems
 from inventory_svc.api.schemas import Health
 from inventory_svc.domain.errors import DatabaseUnavailable
 
 
-@get("/health", media_type=MediaType.JSON, tags=["system"], summary="Process is up")
+@get(
+    "/health",
+    media_type=MediaType.JSON,
+    tags=["system"],
+    summary="Process is up",
+    operation_id="getHealth",
+)
 async def health() -> Health:
     return Health(status="ok")
 
 
-@get("/ready", media_type=MediaType.JSON, tags=["system"], summary="Database is reachable")
+@get(
+    "/ready",
+    media_type=MediaType.JSON,
+    tags=["system"],
+    summary="Database is reachable",
+    operation_id="getReady",
+    responses=problems(503, s503="database_unavailable: the database does not answer"),
+)
 async def ready(state: State) -> Health:
     try:
         async with state.read_sessions() as session:

@@ -1,0 +1,82 @@
+"""The demo data set (`data.py`) and its loader.
+
+The loader goes through the same use cases as real work: suppliers, locations and items
+through the catalogue's, and stock as `receive` scans of real GS1 DataMatrix contents, with
+their lot checks, movements and events. A demo database is a database a pharmacy could have.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from inventory_svc.demo import data
+from inventory_svc.domain.ledger import Action
+from inventory_svc.domain.vocabulary import IdentifierKind
+from inventory_svc.services import catalog
+from inventory_svc.services.actors import Actor
+from inventory_svc.services.scans import ScanRequest, ingest_scan
+from inventory_svc.services.uow import Transactions, UnitOfWork
+
+DEVICE = "demo-loader"
+
+
+async def _has_items(uow: UnitOfWork) -> bool:
+    return bool(await catalog.search_items(uow.session, None, limit=1, offset=0))
+
+
+async def load_demo(transactions: Transactions, actor: Actor) -> dict[str, int] | None:
+    """Loads the data set into a database without items; None when it has some already.
+    Each step is its own unit of work; stock arrives as scans with fixed Idempotency-Keys,
+    so a load cut short and run again never books a receipt twice."""
+    if await transactions.run(actor, _has_items):
+        return None
+    for supplier in data.SUPPLIERS:
+        await transactions.run(
+            actor, catalog.create_supplier, supplier.key, supplier.name, supplier.account_number
+        )
+    for location in data.LOCATIONS:
+        await transactions.run(
+            actor,
+            catalog.create_location,
+            location.code,
+            location.name,
+            location.kind,
+            location.parent,
+        )
+    gtins: dict[str, str] = {}
+    for item in data.ITEMS:
+        await transactions.run(
+            actor,
+            catalog.create_item,
+            catalog.ItemInput(
+                name=item.name,
+                strength=item.strength,
+                form=item.form,
+                base_unit=item.base_unit,
+                schedule=item.schedule,
+                preferred_supplier=item.supplier,
+                identifiers=[
+                    catalog.IdentifierInput(i.kind, i.value, i.units) for i in item.identifiers
+                ],
+            ),
+        )
+        gtins[item.key] = next(
+            i.value for i in item.identifiers if i.kind == IdentifierKind.GTIN and i.units == 1
+        )
+    today = transactions.clock.today()
+    for n, row in enumerate(data.STOCK, start=1):
+        expiry = today + timedelta(days=row.expiry_offset_days)
+        request = ScanRequest(
+            code=f"]d201{gtins[row.item]}17{expiry:%y%m%d}10{row.lot}",
+            action=Action.RECEIVE,
+            location=row.location,
+            quantity=row.quantity,
+            device=DEVICE,
+        )
+        await ingest_scan(transactions, request, actor=actor, idempotency_key=f"demo-stock-{n}")
+    return {
+        "suppliers": len(data.SUPPLIERS),
+        "locations": len(data.LOCATIONS),
+        "items": len(data.ITEMS),
+        "stock_rows": len(data.STOCK),
+    }

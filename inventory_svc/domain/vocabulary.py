@@ -1,0 +1,72 @@
+"""The service's vocabularies, each defined once. Request schemas, response types and the
+database's values all come from these enums (scan actions are `ledger.Action`, roles
+`roles.Role`, event types `events.EventType`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class LocationKind(StrEnum):
+    STOREROOM = "storeroom"
+    SHELF = "shelf"
+    BIN = "bin"
+    SATELLITE = "satellite"
+    ADC = "adc"
+    QUARANTINE = "quarantine"
+    CRASH_CART = "crash_cart"
+    ANESTHESIA_TRAY = "anesthesia_tray"
+    KIT = "kit"
+    """Any other kit (intubation, malignant hyperthermia ...): its template names it."""
+
+
+VIRTUAL_KIND: Final = "virtual"
+"""The kind of the virtual locations, which only the migrations create."""
+
+
+KIT_KINDS = frozenset({LocationKind.CRASH_CART, LocationKind.ANESTHESIA_TRAY, LocationKind.KIT})
+
+
+class VirtualLocation(StrEnum):
+    """The outside world, as locations: for every lot, all balances sum to zero."""
+
+    SUPPLIER = "@supplier"
+    CONSUMED = "@consumed"
+    WASTE = "@waste"
+    ADJUSTMENT = "@adjustment"
+
+
+class IdentifierKind(StrEnum):
+    GTIN = "gtin"
+    UPC = "upc"
+    EAN = "ean"
+    NDC = "ndc"
+    INTERNAL = "internal"
+
+
+GTIN_KINDS = frozenset({IdentifierKind.GTIN, IdentifierKind.UPC, IdentifierKind.EAN})
+"""One number space: all stored as GTIN-14."""
+
+
+class LotStatus(StrEnum):
+    OK = "ok"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    RECALLED = "recalled"
+
+
+class ScanStatus(StrEnum):
+    PENDING = "pending"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+
+
+class Schedule(StrEnum):
+    """US DEA controlled-substance schedules."""
+
+    CI = "CI"
+    CII = "CII"
+    CIII = "CIII"
+    CIV = "CIV"
+    CV = "CV"

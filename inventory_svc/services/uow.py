@@ -1,0 +1,87 @@
+"""The unit of work: every write of every use case goes through `Transactions.run`.
+
+One transaction per use case: begin, run the use case, write the events it raised to the
+outbox in the same transaction, commit explicitly. A transient failure (deadlock,
+serialisation failure, a busy SQLite) re-runs the whole use case from the start on a fresh
+transaction; anything else rolls back and propagates. Controllers never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inventory_svc.db import events as events_db
+from inventory_svc.db.engine import SessionMaker
+from inventory_svc.domain.clock import SiteClock
+from inventory_svc.domain.events import DomainEvent, EventType
+from inventory_svc.services.actors import Actor
+
+TRANSIENT_ATTEMPTS = 3
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    """What a use case works with: one open transaction, who acts, when, and the events it
+    raises (written when the use case returns, with the change)."""
+
+    def __init__(self, session: AsyncSession, actor: Actor, clock: SiteClock) -> None:
+        self.session = session
+        self.actor = actor
+        self.now: datetime = clock.now()
+        self.today: date = clock.today(self.now)
+        self.events: list[DomainEvent] = []
+
+    def emit(self, type: EventType, data: Mapping[str, Any]) -> None:
+        self.events.append(DomainEvent(type, data))
+
+
+UseCase = Callable[Concatenate[UnitOfWork, P], Awaitable[T]]
+
+
+class Transactions:
+    """Runs use cases, each in a unit of work of its own."""
+
+    def __init__(
+        self, sessions: SessionMaker, clock: SiteClock, attempts: int = TRANSIENT_ATTEMPTS
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.attempts = attempts
+
+    async def run(
+        self, actor: Actor, use_case: UseCase[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        for attempt in range(1, self.attempts + 1):
+            async with self.sessions() as session:
+                uow = UnitOfWork(session, actor, self.clock)
+                await session.begin()
+                try:
+                    result = await use_case(uow, *args, **kwargs)
+                    await events_db.append(session, uow.events, actor=actor.name, at=uow.now)
+                    await session.commit()
+                    return result
+                except DBAPIError as error:
+                    await session.rollback()
+                    if attempt == self.attempts or not is_transient(error):
+                        raise
+                    log.info("%s retried after %s", use_case.__name__, type(error.orig).__name__)
+                except BaseException:
+                    await session.rollback()
+                    raise
+        raise AssertionError("unreachable")
+
+
+def is_transient(error: DBAPIError) -> bool:
+    """Deadlock or serialisation failure (PostgreSQL), or a busy SQLite: safe to run again."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return sqlstate in ("40001", "40P01") or "database is locked" in str(error.orig)
