@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from inventory_svc.domain.barcodes import gtin_from_ndc
+from inventory_svc.services.problems import PROBLEM_TYPE_BASE
 
 GS = "\x1d"
 EPINEPHRINE_NDC = "0409-4921-34"
@@ -99,3 +100,36 @@ async def on_hand(
     response = await client.get("/api/v1/stock", params={"location": location}, headers=headers)
     assert response.status_code == 200, response.text
     return {row["lot"]: row["quantity"] for row in response.json()}
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The answer is an RFC 9457 problem with this status and stable code; returns it."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status
+    assert problem["code"] == code
+    assert problem["type"] == PROBLEM_TYPE_BASE + code.replace("_", "-")
+    assert isinstance(problem["title"], str) and problem["title"]
+    assert isinstance(problem["detail"], str) and problem["detail"]
+    return problem
+
+
+async def stocked_shelf(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    shelf: str = "SHELF",
+    *,
+    lot: str = "S1",
+    expiry: date = date(2031, 1, 31),
+    quantity: int = 10,
+    kind: str = "shelf",
+) -> str:
+    """The epinephrine item, a shelf, and `quantity` of one lot received onto it; returns
+    the lot's DataMatrix code."""
+    await make_item(client, headers)
+    await make_location(client, headers, shelf, kind)
+    code = gs1(EPINEPHRINE_GTIN, lot=lot, expiry=expiry)
+    response = await scan(client, headers, code, "receive", shelf, quantity=quantity)
+    assert response.status_code == 201, response.text
+    return code

@@ -31,12 +31,26 @@ Since = Annotated[
         )
     ),
 ]
-AfterId = Annotated[
+After = Annotated[
     int | None,
     QueryParameter(
         ge=0,
         le=MAX_LEDGER_ID,
-        description="Only records with a greater id: resume from the last one seen.",
+        description="Only records with a greater id (exclusive): resume from the last one seen.",
     ),
 ]
+AfterId = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0, le=MAX_LEDGER_ID, description="The older name of `after`; kept as an alias."
+    ),
+]
+
+
+def resume_after(after: int | None, after_id: int | None) -> int | None:
+    """`after` and its alias `after_id`: with both, the later position wins."""
+    given = [value for value in (after, after_id) if value is not None]
+    return max(given) if given else None
+
+
 DeviceFilter = Annotated[str | None, text_filter(limits.DEVICE, "Only scans sent by this device.")]

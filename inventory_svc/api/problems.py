@@ -11,7 +11,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from inventory_svc.domain import limits
-from inventory_svc.domain.errors import DomainError, TimestampOutOfRange, problem, to_problem
+from inventory_svc.domain.errors import DomainError, TimestampOutOfRange
+from inventory_svc.services.problems import problem, to_problem
 
 log = logging.getLogger("inventory_svc")
 

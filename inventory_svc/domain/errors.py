@@ -1,6 +1,6 @@
 """Domain errors: each carries a stable `code` and the HTTP status it maps to.
 
-The API layer turns every one of them into RFC 9457 problem+json in one place.
+services/problems.py turns every one of them into an RFC 9457 problem body, in one place.
 """
 
 from __future__ import annotations
@@ -156,23 +156,3 @@ class Unauthorized(DomainError):
     code = "unauthorized"
     status = 401
     title = "Missing or invalid API key"
-
-
-PROBLEM_TYPE_BASE = "https://inventory-svc.dev/problems/"
-
-
-def problem(status: int, code: str, title: str, detail: str, **extra: object) -> dict[str, object]:
-    """The RFC 9457 body; `type` is a stable URI derived from the code."""
-    body: dict[str, object] = {
-        "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    body.update(extra)
-    return body
-
-
-def to_problem(error: DomainError) -> dict[str, object]:
-    return problem(error.status, error.code, error.title, error.detail, **error.extra)

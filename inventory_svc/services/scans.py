@@ -26,13 +26,13 @@ from inventory_svc.domain.errors import (
     DomainError,
     IdempotencyKeyReused,
     UnsupportedAction,
-    to_problem,
 )
 from inventory_svc.domain.events import EventType
 from inventory_svc.domain.ledger import Action, check_names_real_locations
 from inventory_svc.domain.records import ScanResult
 from inventory_svc.domain.roles import permission_for_action
 from inventory_svc.services.actors import Actor
+from inventory_svc.services.problems import to_problem
 from inventory_svc.services.scan_actions import ScanContext, ScanEffect, ScanHandler, handler_for
 from inventory_svc.services.uow import Transactions, UnitOfWork
 

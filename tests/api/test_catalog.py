@@ -21,6 +21,7 @@ from tests.helpers import (
     EPINEPHRINE_CARTON_GTIN,
     EPINEPHRINE_GTIN,
     EPINEPHRINE_NDC,
+    assert_problem,
     gs1,
     make_item,
     make_location,
@@ -36,16 +37,6 @@ UPC_AS_GTIN = "00036000291452"
 EAN_13 = "4006381333931"
 EAN_AS_GTIN = "04006381333931"
 VIRTUAL = {"@supplier", "@consumed", "@waste", "@adjustment"}
-
-
-def _assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problem: dict[str, Any] = response.json()
-    assert problem["code"] == code
-    assert problem["status"] == status
-    assert {"type", "title", "detail"} <= problem.keys()
-    return problem
 
 
 async def _search(client: AsyncTestClient[Any], headers: dict[str, str], q: str) -> list[str]:
@@ -129,7 +120,7 @@ async def test_an_identifier_belongs_to_one_item_only(
             json={"name": "Impostor", "identifiers": identifiers},
             headers=admin,
         )
-        _assert_problem(response, 409, "duplicate_identifier")
+        assert_problem(response, 409, "duplicate_identifier")
     assert await _search(client, admin, "Impostor") == []
     assert await _search(client, admin, "OK-1") == []
 
@@ -146,7 +137,7 @@ async def test_the_same_gtin_cannot_hide_under_another_gtin_kind(
         json={"name": "Not cola", "identifiers": [{"kind": "gtin", "value": UPC_AS_GTIN}]},
         headers=admin,
     )
-    _assert_problem(response, 409, "duplicate_identifier")
+    assert_problem(response, 409, "duplicate_identifier")
     assert await _search(client, admin, UPC_12) == ["Cola"]
     twice = await client.post(
         "/api/v1/items",
@@ -159,7 +150,7 @@ async def test_the_same_gtin_cannot_hide_under_another_gtin_kind(
         },
         headers=admin,
     )
-    _assert_problem(twice, 400, "validation_error")
+    assert_problem(twice, 400, "validation_error")
     assert await _search(client, admin, "Twice") == []
 
 
@@ -183,7 +174,7 @@ async def test_a_malformed_identifier_is_a_validation_error(
     response = await client.post(
         "/api/v1/items", json={"name": "Bad", "identifiers": [identifier]}, headers=admin
     )
-    _assert_problem(response, 400, "validation_error")
+    assert_problem(response, 400, "validation_error")
     assert await _search(client, admin, "Bad") == []
 
 
@@ -218,7 +209,7 @@ async def test_items_are_found_by_name_identifier_or_scanned_code(
 
 async def test_an_unknown_item_id_is_not_found(client: AsyncTestClient[Any], keys: Keys) -> None:
     response = await client.get("/api/v1/items/424242", headers=await keys.header())
-    problem = _assert_problem(response, 404, "not_found")
+    problem = assert_problem(response, 404, "not_found")
     assert "424242" in problem["detail"]
 
 
@@ -237,7 +228,7 @@ async def test_an_item_may_name_its_preferred_supplier(
     unknown = await client.post(
         "/api/v1/items", json={"name": "Insulin", "preferred_supplier": "NOPE"}, headers=admin
     )
-    _assert_problem(unknown, 422, "unknown_supplier")
+    assert_problem(unknown, 422, "unknown_supplier")
     assert await _search(client, admin, "Insulin") == []
 
 
@@ -279,12 +270,12 @@ async def test_location_codes_are_unique_and_parents_must_exist(
         body = {"code": code, "name": "X", "kind": "shelf", "parent": parent}
         return await client.post("/api/v1/locations", json=body, headers=admin)
 
-    _assert_problem(await create("MAIN"), 409, "duplicate_location")
-    unknown_parent = _assert_problem(await create("A1", parent="NOWHERE"), 422, "unknown_location")
+    assert_problem(await create("MAIN"), 409, "duplicate_location")
+    unknown_parent = assert_problem(await create("A1", parent="NOWHERE"), 422, "unknown_location")
     assert "NOWHERE" in unknown_parent["detail"]
-    _assert_problem(await create("A2", parent="@supplier"), 422, "unknown_location")
+    assert_problem(await create("A2", parent="@supplier"), 422, "unknown_location")
     for code in ("@pharmacy", "@supplier", "TWO WORDS"):
-        _assert_problem(await create(code), 400, "validation_error")
+        assert_problem(await create(code), 400, "validation_error")
     codes = {loc["code"] for loc in (await client.get("/api/v1/locations", headers=admin)).json()}
     assert codes == {"MAIN"} | VIRTUAL
 
@@ -304,7 +295,7 @@ async def test_suppliers_are_listed_by_code_and_codes_are_unique(
     again = await client.post(
         "/api/v1/suppliers", json={"code": "MCK", "name": "Other"}, headers=admin
     )
-    _assert_problem(again, 409, "duplicate_supplier")
+    assert_problem(again, 409, "duplicate_supplier")
     listed = (await client.get("/api/v1/suppliers", headers=admin)).json()
     assert [(s["code"], s["name"], s["account_number"]) for s in listed] == [
         ("CAH", "Cardinal Health", None),
@@ -413,9 +404,9 @@ async def test_stock_filters_by_location_subtree_item_gtin_and_expiry(
     ) == [soon]
 
     unknown = await client.get("/api/v1/stock", params={"location": "NOWHERE"}, headers=admin)
-    _assert_problem(unknown, 422, "unknown_location")
+    assert_problem(unknown, 422, "unknown_location")
     bad_gtin = await client.get("/api/v1/stock", params={"gtin": "00312345678905"}, headers=admin)
-    _assert_problem(bad_gtin, 400, "validation_error")
+    assert_problem(bad_gtin, 400, "validation_error")
 
 
 async def test_stock_shows_expired_and_recalled_lots_as_such(
@@ -506,7 +497,7 @@ async def test_the_scan_log_filters_by_device_and_status(
         quantity=9,
         device="dock-2",
     )
-    _assert_problem(refused, 409, "insufficient_stock")
+    assert_problem(refused, 409, "insufficient_stock")
 
     async def log(**params: Any) -> list[tuple[str, str, str | None, str | None]]:
         response = await client.get("/api/v1/scans", params=params, headers=admin)
@@ -537,7 +528,7 @@ async def test_the_scan_log_filters_by_device_and_status(
     assert rejected["item_id"] == ctx["epinephrine"]
     assert rejected["barcode"]["lot"] == "SOON"
     bad_status = await client.get("/api/v1/scans", params={"status": "lost"}, headers=admin)
-    _assert_problem(bad_status, 400, "validation_error")
+    assert_problem(bad_status, 400, "validation_error")
 
 
 # --- labels ----------------------------------------------------------------------------------
@@ -573,4 +564,4 @@ async def test_there_is_no_label_for_an_unknown_or_virtual_location(
     headers = await keys.header()
     for suffix in ("svg", "png"):
         response = await client.get(f"/api/v1/locations/{code}/label.{suffix}", headers=headers)
-        _assert_problem(response, 422, "unknown_location")
+        assert_problem(response, 422, "unknown_location")

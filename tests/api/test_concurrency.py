@@ -11,7 +11,14 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.conftest import Keys
-from tests.helpers import EPINEPHRINE_GTIN, gs1, make_item, make_location, on_hand, scan
+from tests.helpers import (
+    EPINEPHRINE_GTIN,
+    gs1,
+    make_location,
+    on_hand,
+    scan,
+    stocked_shelf,
+)
 
 NEXT_YEAR = datetime.now(UTC).date() + timedelta(days=365)
 
@@ -20,17 +27,15 @@ async def _stocked_shelf(
     live_client: httpx.AsyncClient, keys: Keys, quantity: int
 ) -> dict[str, str]:
     admin = await keys.header()
-    await make_item(live_client, admin)
-    await make_location(live_client, admin, "SAT-ICU", "satellite")
-    response = await scan(
+    await stocked_shelf(
         live_client,
         admin,
-        gs1(EPINEPHRINE_GTIN, lot="C1", expiry=NEXT_YEAR),
-        "receive",
         "SAT-ICU",
+        lot="C1",
+        expiry=NEXT_YEAR,
         quantity=quantity,
+        kind="satellite",
     )
-    assert response.status_code == 201, response.text
     return admin
 
 

@@ -12,25 +12,20 @@ from litestar.testing import AsyncTestClient
 
 from inventory_svc.app import create_app
 from inventory_svc.config import Settings
-from inventory_svc.domain.errors import PROBLEM_TYPE_BASE
 from inventory_svc.domain.roles import Role
 from tests.conftest import Keys
-from tests.helpers import EPINEPHRINE_GTIN, gs1, make_item, make_location, on_hand, scan
+from tests.helpers import (
+    EPINEPHRINE_GTIN,
+    assert_problem,
+    gs1,
+    make_item,
+    make_location,
+    on_hand,
+    scan,
+)
 
 NEXT_YEAR = datetime.now(UTC).date() + timedelta(days=365)
 CODE = gs1(EPINEPHRINE_GTIN, lot="IDEM", expiry=NEXT_YEAR)
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    assert problem["code"] == code
-    assert problem["type"] == PROBLEM_TYPE_BASE + code.replace("_", "-")
-    assert isinstance(problem["title"], str) and problem["title"]
-    assert isinstance(problem["detail"], str) and problem["detail"]
-    return problem
 
 
 async def _shelf(client: AsyncTestClient[Any], keys: Keys) -> dict[str, str]:

@@ -176,3 +176,19 @@ async def test_a_reader_following_after_sees_every_event_exactly_once_under_conc
     if engine.dialect.name == "postgresql":
         # The trap was really there: some events committed in another order than written.
         assert out_of_order > 0
+
+
+async def test_the_logs_page_with_after_and_keep_after_id_as_an_alias(
+    client: AsyncTestClient[Any], keys: Keys
+) -> None:
+    admin = await keys.header()
+    await make_item(client, admin)
+    await make_location(client, admin, "A1")
+    for _ in range(3):
+        assert (await scan(client, admin, LOT, "receive", "A1")).status_code == 201
+    for path in ("/api/v1/scans", "/api/v1/movements"):
+        rows = (await client.get(path, headers=admin)).json()
+        first = rows[0]["id"]
+        after = (await client.get(path, params={"after": first}, headers=admin)).json()
+        alias = (await client.get(path, params={"after_id": first}, headers=admin)).json()
+        assert after == alias == rows[1:]

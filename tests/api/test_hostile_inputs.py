@@ -19,9 +19,8 @@ from inventory_svc.db.engine import create_sessionmaker
 from inventory_svc.db.models import Scan
 from inventory_svc.domain import limits
 from inventory_svc.domain.errors import TimestampOutOfRange, UnstorableValue
-from tests.api.test_errors import assert_problem
 from tests.conftest import Keys
-from tests.helpers import EPINEPHRINE_GTIN, gs1, make_item, make_location, scan
+from tests.helpers import EPINEPHRINE_GTIN, assert_problem, gs1, make_item, make_location, scan
 
 CODE = gs1(EPINEPHRINE_GTIN, lot="L1")
 NUL = "A\x00B"

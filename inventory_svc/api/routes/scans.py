@@ -14,16 +14,17 @@ from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import CurrentActor, ReadSession, Writes
 from inventory_svc.api.openapi import READ_PROBLEMS
-from inventory_svc.api.params import AfterId, DeviceFilter, Since
+from inventory_svc.api.params import After, AfterId, DeviceFilter, Since, resume_after
 from inventory_svc.api.problems import PROBLEM_JSON, http_problem, problem_response
 from inventory_svc.api.schemas import Problem
 from inventory_svc.domain import limits
-from inventory_svc.domain.errors import IdempotencyKeyRequired, to_problem
+from inventory_svc.domain.errors import IdempotencyKeyRequired
 from inventory_svc.domain.records import ScanRecord, ScanResult
 from inventory_svc.domain.roles import Permission
 from inventory_svc.domain.vocabulary import ScanStatus
 from inventory_svc.services import reports
 from inventory_svc.services.actors import Actor
+from inventory_svc.services.problems import to_problem
 from inventory_svc.services.scans import ScanRequest, ingest_scan, record_unreadable_scan
 
 
@@ -148,6 +149,7 @@ class ScanController(Controller):
             QueryParameter(description="Only applied or only rejected scans."),
         ] = None,
         since: Since = None,
+        after: After = None,
         after_id: AfterId = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Page size.")] = 200,
     ) -> list[ScanRecord]:
@@ -156,6 +158,6 @@ class ScanController(Controller):
             device=device,
             status=ScanStatus(status) if status else None,
             since=since,
-            after_id=after_id,
+            after_id=resume_after(after, after_id),
             limit=limit,
         )

@@ -11,7 +11,7 @@ from litestar.params import QueryParameter
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import ReadSession
 from inventory_svc.api.openapi import READ_PROBLEMS
-from inventory_svc.api.params import AfterId, Since, text_filter
+from inventory_svc.api.params import After, AfterId, Since, resume_after, text_filter
 from inventory_svc.api.schemas import (
     MAX_ID,
     MAX_OFFSET,
@@ -103,6 +103,7 @@ class StockController(Controller):
             text_filter(limits.LOT_NUMBER, "Only this lot number ('' for stock without lot)."),
         ] = None,
         since: Since = None,
+        after: After = None,
         after_id: AfterId = None,
         limit: Annotated[int, QueryParameter(ge=1, le=5000, description="Page size.")] = 200,
     ) -> list[MovementOut]:
@@ -112,6 +113,6 @@ class StockController(Controller):
             location=location,
             lot=lot,
             since=since,
-            after_id=after_id,
+            after_id=resume_after(after, after_id),
             limit=limit,
         )
