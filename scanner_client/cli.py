@@ -1,4 +1,4 @@
-"""``inventory-scan``: run (default), queue, flush, command-sheet.
+"""``inventory-scan``: run (default), queue, flush, command-sheet, doctor.
 
 Parked scans (the server failed on them repeatedly; see ``sender``) are managed with
 ``inventory-scan queue --retry-parked [SEQ ...]`` and ``--drop-parked [SEQ ...]``.
@@ -25,7 +25,7 @@ from .config import ACTIONS, DECODERS, Config, ConfigError, load_config
 from .feedback import Feedback, JsonFeedback, RichFeedback, parked_alert, printable
 from .queue import QueuedScan
 
-COMMANDS = ("run", "queue", "flush", "command-sheet")
+COMMANDS = ("run", "queue", "flush", "command-sheet", "doctor")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Barcode scanner client for inventory-svc. Without a command, runs `run`.",
     )
     parser.add_argument("--version", action="version", version=f"inventory-scan {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{run,queue,flush,command-sheet}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,queue,flush,command-sheet,doctor}")
 
     run = sub.add_parser("run", help="capture scans from a source and send them (default)")
     _common(run)
@@ -137,7 +137,97 @@ def build_parser() -> argparse.ArgumentParser:
         default="2,3,5,10,20,25,50,100",
         help="comma-separated CMD:QTY: values (default %(default)s)",
     )
+    d = sub.add_parser(
+        "doctor",
+        help="print a test sheet, read it, and say which scanner setting to change",
+        description="Write the test sheet with --sheet, print it, then scan its four codes "
+        "(stdin: a keyboard-wedge scanner) or photograph it (images:DIR). Exit code 0: the "
+        "scanner is set up correctly; 1: something to change (printed); 2: usage error.",
+    )
+    d.add_argument("--sheet", type=Path, help="write the test sheet to FILE.pdf/.png and exit")
+    d.add_argument(
+        "--source", default="stdin", help="stdin (default) or images:DIR (photos of the sheet)"
+    )
+    d.add_argument(
+        "--gs-substitute",
+        action="append",
+        dest="gs_substitutes",
+        default=[],
+        help="string your scanner types for FNC1/GS, as you would pass to `run`; repeatable",
+    )
+    d.add_argument("--json", action="store_true", help="the report as one JSON object")
     return parser
+
+
+def cmd_doctor(args: argparse.Namespace, stdin: Any = None) -> int:
+    from . import doctor
+    from .sources import SourceError, parse_source
+
+    if args.sheet is not None:
+        try:
+            paths = doctor.write_test_sheet(args.sheet)
+        except ValueError as exc:
+            print(f"inventory-scan: {exc}", file=sys.stderr)
+            return 2
+        for path in paths:
+            print(path)
+        return 0
+    try:
+        spec = parse_source(args.source)
+        if spec.kind not in ("stdin", "images"):
+            raise SourceError("doctor reads stdin (a keyboard-wedge scanner) or images:DIR")
+        reads = _doctor_reads(spec.kind, spec.arg, stdin, len(doctor.SHEET))
+    except SourceError as exc:
+        print(f"inventory-scan: {exc}", file=sys.stderr)
+        return 2
+    report = doctor.diagnose(reads, args.gs_substitutes)
+    if args.json:
+        findings = [
+            {
+                "code": f.code.key if f.code else None,
+                "received": f.received,
+                "faults": f.faults,
+                "substitute": f.substitute,
+            }
+            for f in report.findings
+        ]
+        print(
+            json.dumps(
+                {
+                    "event": "doctor",
+                    "ok": report.ok,
+                    "findings": findings,
+                    "missing": [c.key for c in report.missing],
+                    "advice": report.advice(),
+                }
+            )
+        )
+    else:
+        print("\n".join(doctor.render_report(report)))
+    return 0 if report.ok else 1
+
+
+def _doctor_reads(kind: str, arg: object, stdin: Any, wanted: int) -> list[str]:
+    if kind == "images":
+        from .decoding import Decoder
+        from .sources import image_frames
+
+        reads: list[str] = []
+        decoder = Decoder("zxing")
+        for item in image_frames(str(arg)):
+            if item.frame is not None:
+                reads += [d.text for d in decoder.decode(item.frame)]
+        return list(dict.fromkeys(reads))
+    stream = stdin if stdin is not None else sys.stdin
+    if stream.isatty():
+        print(f"Scan the {wanted} codes of the test sheet, one after the other.", file=sys.stderr)
+    lines: list[str] = []
+    for line in stream:  # raw lines: the doctor needs to see what the scanner really sent
+        if line.strip():
+            lines.append(line.rstrip("\r\n"))
+        if len(lines) >= wanted:
+            break
+    return lines
 
 
 def _with_default_command(argv: Sequence[str]) -> list[str]:
@@ -334,6 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(_with_default_command(sys.argv[1:] if argv is None else argv))
     if args.command == "command-sheet":
         return cmd_command_sheet(args)
+    if args.command == "doctor":
+        return cmd_doctor(args)
     try:
         cfg = _config(args)
     except ConfigError as exc:

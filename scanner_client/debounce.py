@@ -79,3 +79,32 @@ class TextDebouncer:
         last = self._last
         self._last = (text, now)
         return not (last is not None and last[0] == text and now - last[1] < self.window)
+
+
+class LinearConsensus:
+    """A camera's EAN/UPC read counts only once ``frames`` consecutive frames agree on it.
+
+    A blurred frame can misread an EAN/UPC into another number with a valid check digit; the
+    same misread in two frames in a row is far less likely. 2D codes and other symbologies
+    (error-corrected or checked end to end) pass straight through. Pure.
+    """
+
+    def __init__(self, frames: int = 2) -> None:
+        if frames < 1:
+            raise ValueError("frames must be at least 1")
+        self.frames = frames
+        self._streak: dict[str, int] = {}
+
+    def frame(self, texts: Iterable[str]) -> list[str]:
+        """Texts decoded in one frame -> those that may be counted now (order kept)."""
+        streak: dict[str, int] = {}
+        passed: list[str] = []
+        for text in dict.fromkeys(texts):
+            if not text.startswith("]E"):
+                passed.append(text)
+                continue
+            streak[text] = self._streak.get(text, 0) + 1
+            if streak[text] >= self.frames:
+                passed.append(text)
+        self._streak = streak
+        return passed

@@ -17,9 +17,9 @@ from typing import Any
 
 from .config import Config
 from .context import ScanContext
-from .debounce import Debouncer, TextDebouncer
+from .debounce import Debouncer, LinearConsensus, TextDebouncer
 from .decoding import Decoded, Decoder, DecoderUnavailable, Frame
-from .feedback import Feedback, parked_alert
+from .feedback import Feedback, parked_alert, printable
 from .queue import QueueLocked, ScanQueue, new_key, sender_lock, utcnow_iso
 from .sender import ApiClient, Sender, SenderThread, SendEvent
 from .sources import (
@@ -32,7 +32,7 @@ from .sources import (
     text_lines,
     video_frames,
 )
-from .wedge import fnc1_warnings, normalise_wedge_line
+from .wedge import normalise_wedge_line
 
 
 class ScanSession:
@@ -59,7 +59,7 @@ class ScanSession:
         if event is not None:
             self.feedback.context(event)
             return
-        warnings = fnc1_warnings(code) if typed else []
+        warnings: list[str] = []  # GS1 is judged by the service (e.g. fnc1_missing)
         reason = self.context.missing()
         body = self.context.build_request(code, scanned_at)
         if reason is not None:
@@ -126,15 +126,33 @@ def run_frames(
     *,
     debouncer: Debouncer | None,
     preview: Preview | None = None,
+    consensus: LinearConsensus | None = None,
 ) -> None:
-    """Decode each frame; with no debouncer every frame is its own deliberate capture."""
+    """Decode each frame; with no debouncer every frame is its own deliberate capture.
+
+    With ``consensus`` (a camera or video), an EAN/UPC counts only when consecutive frames
+    agree. Several different codes in one frame are each their own scan, and said so; one
+    EAN/UPC symbol read two ways keeps the read of the whole symbol, and says so.
+    """
     for item in items:
         if item.frame is None:
             session.feedback.warning(f"cannot read image {item.name}; skipped")
             continue
         decoded = decoder.decode(item.frame)
-        texts = [d.text for d in decoded]
-        counted = debouncer.frame(item.t, texts) if debouncer else list(dict.fromkeys(texts))
+        where = item.name or f"frame at {item.t:.2f} s"
+        for kept, dropped in decoder.dropped:
+            session.feedback.warning(
+                f"{where}: one barcode read two ways, {printable(kept.text)} (whole symbol, "
+                f"kept) and {printable(dropped.text)} (part of it, dropped)"
+            )
+        texts = list(dict.fromkeys(d.text for d in decoded))
+        passed = consensus.frame(texts) if consensus is not None else texts
+        counted = debouncer.frame(item.t, passed) if debouncer else passed
+        if counted and len(texts) > 1:
+            session.feedback.warning(
+                f"{where}: {len(texts)} different codes in one frame, each its own scan "
+                "(never one): " + ", ".join(printable(t) for t in texts)
+            )
         for text in counted:
             session.handle_code(text)
         if preview is not None and not preview.show(item.frame, decoded):
@@ -292,8 +310,15 @@ def run(cfg: Config, feedback: Feedback, *, stdin: Any = None, grab: bool = True
             assert decoder is not None
             if cfg.preview and spec.kind != "images":
                 preview = Preview(feedback)
-            debouncer = None if spec.kind == "images" else Debouncer(window=cfg.debounce)
-            run_frames(_frame_items(spec), decoder, session, debouncer=debouncer, preview=preview)
+            live = spec.kind != "images"  # a folder of images: each one a deliberate capture
+            run_frames(
+                _frame_items(spec),
+                decoder,
+                session,
+                debouncer=Debouncer(window=cfg.debounce) if live else None,
+                preview=preview,
+                consensus=LinearConsensus() if live else None,
+            )
         else:
             lines = (
                 text_lines(stdin) if spec.kind == "stdin" else evdev_lines(str(spec.arg), grab=grab)

@@ -42,6 +42,7 @@ class BarcodeOut(msgspec.Struct):
     count: int | None = None
     symbology: str | None = None
     label: str | None = None
+    sscc: str | None = None  # a case or pallet label's SSCC (AI 00)
 
 
 class MovementLine(msgspec.Struct):

@@ -125,6 +125,7 @@ async def identify(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> cat
         )
     effect.item = ItemRef(found.item.id, found.item.name)
     effect.barcode = _barcode_view(barcode, found.ndc_printed)
+    effect.warnings += _warnings(list(barcode.warnings))  # e.g. fnc1_missing
     return found
 
 
@@ -281,7 +282,7 @@ async def _route_locations(session: AsyncSession, route: Route) -> dict[str, Loc
 def _barcode_view(barcode: barcodes.Barcode, ndc_printed: str | None) -> BarcodeOut:
     """The parsed barcode, with the NDC shown in the layout printed on this item's package."""
     ndc = barcode.ndc
-    if ndc and ndc_printed:
+    if ndc and ndc_printed and len(ndc) == 10:  # 11/12 digits (AI 715) are shown as sent
         ndc = barcodes.format_ndc10(ndc, like=ndc_printed)
     return BarcodeOut(
         kind=barcode.kind,
@@ -293,6 +294,7 @@ def _barcode_view(barcode: barcodes.Barcode, ndc_printed: str | None) -> Barcode
         count=barcode.count,
         symbology=barcode.symbology,
         label=barcode.label,
+        sscc=barcode.sscc,
     )
 
 

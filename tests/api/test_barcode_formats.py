@@ -14,6 +14,7 @@ from tests.helpers import (
     EPINEPHRINE_CARTON_GTIN,
     EPINEPHRINE_GTIN,
     GS,
+    assert_problem,
     make_item,
     make_location,
     scan,
@@ -130,3 +131,89 @@ async def test_malformed_codes_are_bad_barcode_and_change_nothing(
     assert response.json()["code"] in ("bad_barcode", "validation_error"), why
     stock = (await client.get("/api/v1/stock", headers=admin)).json()
     assert stock == []
+
+
+# --- issue 10: case labels, every carrier, nothing silently changed -----------------------
+
+SSCC = "106141412345678908"  # GS1 General Specifications' example SSCC (also in biip's docs)
+
+CASE_LABELS = {
+    # GS1-128 case label: SSCC, content GTIN (the carton, 10 units), 12 cartons, expiry, lot
+    "gs1-128": f"]C100{SSCC}02{EPINEPHRINE_CARTON_GTIN}3712{GS}17{YY}123110CASE-1",
+    "hri": f"(00){SSCC}(02){EPINEPHRINE_CARTON_GTIN}(37)12(17){YY}1231(10)CASE-1",
+    # as a GS1 Digital Link (the form of biip's documented example)
+    "digital link": (
+        f"https://id.gs1.org/00/{SSCC}?02={EPINEPHRINE_CARTON_GTIN}&37=12&17={YY}1231&10=CASE-1"
+    ),
+    # composite: the SSCC in the linear part, the rest in the 2D part, sent as one read
+    "composite": f"]C100{SSCC}]e002{EPINEPHRINE_CARTON_GTIN}3712{GS}17{YY}123110CASE-1",
+}
+
+
+@pytest.mark.parametrize("name", list(CASE_LABELS))
+async def test_a_case_label_receives_the_whole_case_in_one_scan(
+    client: AsyncTestClient[Any], keys: Keys, name: str
+) -> None:
+    admin = await keys.header()
+    await make_item(client, admin)
+    await make_location(client, admin, "DOCK")
+    response = await scan(client, admin, CASE_LABELS[name], "receive", "DOCK")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["barcode"]["sscc"] == SSCC
+    assert body["barcode"]["gtin"] == EPINEPHRINE_CARTON_GTIN
+    assert body["barcode"]["count"] == 12
+    assert body["balances"] == [
+        {"location": "DOCK", "lot": "CASE-1", "expiry": f"{YEAR}-12-31", "quantity": 120}
+    ]
+    logged = (await client.get("/api/v1/scans", headers=admin)).json()
+    assert [row["barcode"]["sscc"] for row in logged] == [SSCC]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(f"]C101{EPINEPHRINE_CARTON_GTIN}3712", id="37-with-01"),
+        pytest.param(f"(00){SSCC}(02){EPINEPHRINE_CARTON_GTIN}", id="02-without-37"),
+        pytest.param(f"(01){EPINEPHRINE_GTIN}(10)LOT 1", id="lot-with-space"),
+        pytest.param(
+            f"https://id.gs1.org/01/{EPINEPHRINE_GTIN}/10/A?17={YY}0101&17={YY}0201",
+            id="digital-link-ai-twice",
+        ),
+    ],
+)
+async def test_invalid_gs1_is_refused_never_altered(
+    client: AsyncTestClient[Any], keys: Keys, code: str
+) -> None:
+    admin = await keys.header()
+    await make_item(client, admin)
+    await make_location(client, admin, "DOCK")
+    response = await scan(client, admin, code, "receive", "DOCK")
+    assert_problem(response, 422, "bad_barcode")
+    assert (await client.get("/api/v1/stock", headers=admin)).json() == []
+
+
+async def test_a_scanner_that_drops_gs_gets_an_fnc1_missing_warning(
+    client: AsyncTestClient[Any], keys: Keys
+) -> None:
+    admin = await keys.header()
+    await make_item(client, admin)
+    await make_location(client, admin, "DOCK")
+    code = f"]d201{EPINEPHRINE_GTIN}17{YY}123110LOT121SER1"  # GS after the lot dropped
+    response = await scan(client, admin, code, "receive", "DOCK")
+    assert response.status_code == 201, response.text
+    warnings = {w["code"]: w["detail"] for w in response.json()["warnings"]}
+    assert "FNC1" in warnings["fnc1_missing"]
+
+
+async def test_ai_715_ndc_and_7003_expiry(client: AsyncTestClient[Any], keys: Keys) -> None:
+    """A pack whose GTIN carries no NDC names it in AI 715; 7003 gives its expiry."""
+    admin = await keys.header()
+    await make_item(client, admin, identifiers=[{"kind": "ndc", "value": "0409-4921-34"}])
+    await make_location(client, admin, "DOCK")
+    code = f"(01)00614141123452(7003){YY}06301200(715)0409492134(10)N1"
+    response = await scan(client, admin, code, "receive", "DOCK")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["barcode"]["ndc"] == "0409-4921-34"
+    assert body["balances"][0]["expiry"] == f"{YEAR}-06-30"

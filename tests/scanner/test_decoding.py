@@ -134,10 +134,11 @@ def test_pyzbar_reads_1d_with_aim_identifiers(variant: str) -> None:
 
 
 @needs_pyzbar
-def test_pyzbar_gs1_128_is_recognised_as_c1() -> None:
+def test_pyzbar_gs1_128_is_sent_for_the_service_to_judge() -> None:
+    """zbar hides FNC1 in first position: the client sends ]C0 and judges no GS1 itself."""
     frame = ig.on_canvas(ig.gs1_128("(01)00304094921341(10)L1(21)S1"), size=(1280, 480))
     (d,) = Decoder("pyzbar").decode(frame)
-    assert d.text == "]C1010030409492134110L1\x1d21S1"
+    assert d.text == "]C0010030409492134110L1\x1d21S1"
     assert d.decoder == "pyzbar"
 
 

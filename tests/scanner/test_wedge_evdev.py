@@ -1,4 +1,5 @@
-"""Keyboard-wedge input: GS substitutes, the missing-FNC1 warning, stdin, evdev key events."""
+"""Keyboard-wedge input: GS substitutes, stdin, evdev key events. (Missing FNC1 is judged by
+the service: its `fnc1_missing` warning is tested in tests/scanner/test_doctor.py.)"""
 
 from __future__ import annotations
 
@@ -23,8 +24,6 @@ from scanner_client.sources import (
 from scanner_client.wedge import (
     DEFAULT_GS_SUBSTITUTES,
     GS,
-    fnc1_warnings,
-    looks_like_gs1,
     restore_gs,
 )
 from tests.scanner import imagegen as ig
@@ -55,37 +54,13 @@ def test_restore_is_idempotent(text: str) -> None:
     assert not any(sub in once for sub in DEFAULT_GS_SUBSTITUTES)
 
 
-def test_missing_fnc1_lot_absorbs_serial_warns() -> None:
-    (w,) = fnc1_warnings(PLAIN.replace(GS, ""))
-    assert "(21)SER12345" in w and "FNC1" in w and "--gs-substitute" in w
+def test_the_client_has_no_gs1_parser_of_its_own() -> None:
+    """One GS1 interpreter: the service's. The client only restores typed substitutes."""
+    import scanner_client.wedge as wedge
 
-
-def test_leading_gs_is_fnc1_in_first_position() -> None:
-    assert looks_like_gs1(GS + PLAIN)
-    assert fnc1_warnings(GS + PLAIN) == []
-    assert fnc1_warnings("{GS}" + PLAIN.replace(GS, "")) == []  # not restored: not GS1 yet
-    assert fnc1_warnings(restore_gs("{GS}" + PLAIN.replace(GS, "")))
-
-
-def test_missing_fnc1_overlong_field_warns() -> None:
-    code = "0100304094921341" + "21" + "1234567890" + "17271231" + "10" + "ABCDEFGHIJKL"
-    (w,) = fnc1_warnings(code)
-    assert "longer than its maximum of 20" in w
-
-
-def test_no_warning_with_separators_hri_or_non_gs1() -> None:
-    assert fnc1_warnings(PLAIN) == []
-    assert fnc1_warnings("]d2" + PLAIN) == []
-    assert fnc1_warnings(ig.gs1_plain(serial=None)) == []  # lot last: nothing to separate
-    assert fnc1_warnings(ig.gs1_bracketed()) == []
-    assert fnc1_warnings("LOC:MAIN-A1") == []
-    assert fnc1_warnings("4006381333931") == []
-
-
-def test_gs1_detection_needs_a_valid_gtin_without_identifier() -> None:
-    assert looks_like_gs1(PLAIN)
-    assert not looks_like_gs1("0100304094921343" + "10ABC")  # bad check digit
-    assert looks_like_gs1("]C1" + PLAIN) and not looks_like_gs1("]C0" + PLAIN)
+    for gone in ("fnc1_warnings", "looks_like_gs1", "parse_elements"):
+        assert not hasattr(wedge, gone)
+    assert restore_gs("{GS}" + PLAIN.replace(GS, "")) == GS + PLAIN.replace(GS, "")
 
 
 def test_text_lines_skip_blanks_and_keep_gs() -> None:
@@ -93,7 +68,7 @@ def test_text_lines_skip_blanks_and_keep_gs() -> None:
     assert list(text_lines(stream)) == ["LOC:A", PLAIN]
 
 
-def test_stdin_cli_restores_gs_and_warns_about_missing_fnc1(tmp_path: Path) -> None:
+def test_stdin_cli_restores_gs_and_sends_the_rest_unchanged(tmp_path: Path) -> None:
     typed = "\n".join(
         [
             "LOC:MAIN-A1",
@@ -124,8 +99,8 @@ def test_stdin_cli_restores_gs_and_warns_about_missing_fnc1(tmp_path: Path) -> N
     queued = res.of("queued")
     assert [q["body"]["code"] for q in queued[:4]] == [PLAIN] * 4
     assert all(q["warnings"] == [] for q in queued[:4])
-    assert queued[4]["body"]["code"] == PLAIN.replace(GS, "")
-    assert queued[4]["warnings"] and "FNC1" in queued[4]["warnings"][0]
+    assert queued[4]["body"]["code"] == PLAIN.replace(GS, "")  # the service will warn
+    assert queued[4]["warnings"] == []
     assert len({q["key"] for q in queued}) == 5  # one idempotency key per captured scan
 
 

@@ -65,7 +65,7 @@ def cat(*parts: str) -> str:
 
 def fields(**values: object) -> dict[str, object]:
     """Expected Barcode.as_dict(): everything None unless given."""
-    keys = ("kind", "gtin", "ndc", "lot", "expiry", "serial", "count", "symbology", "label")
+    keys = ("kind", "gtin", "ndc", "lot", "expiry", "serial", "count", "symbology", "label", "sscc")
     unknown = set(values) - set(keys)
     assert not unknown, unknown
     return {key: values.get(key) for key in keys}
@@ -146,9 +146,11 @@ EPI_FULL = {**EPI, "lot": "LOT1", "expiry": "2027-12-31", "serial": "SER1"}
             id="gs1-128-count-ai30",
         ),
         pytest.param(
-            f"]C1(01){EPI_CARTON}(37)10",
-            fields(kind="gs1", gtin=EPI_CARTON, ndc=EPI_NDC10, count=10, symbology="]C1"),
-            id="count-ai37-hri",
+            f"]C1(00){SSCC}(02){EPI_CARTON}(37)10",
+            fields(
+                kind="gs1", gtin=EPI_CARTON, ndc=EPI_NDC10, count=10, symbology="]C1", sscc=SSCC
+            ),
+            id="case-label-02-37-hri",
         ),
         pytest.param(
             cat("]e0", "01", EPI_GTIN),
@@ -274,6 +276,7 @@ def test_interpret_returns_dates_not_strings() -> None:
         pytest.param(f"(01){EPI_GTIN}()(17)271231", "stray", id="hri-stray-text"),
         pytest.param(f"(01){EPI_GTIN}(9999)X", "HRI|human-readable", id="hri-unknown-ai"),
         pytest.param(f"01{EPI_GTIN}10A{GS}10B", "twice", id="conflicting-duplicate-ai"),
+        pytest.param(f"]C1(01){EPI_CARTON}(37)10", "cannot appear with", id="count-37-with-01"),
         pytest.param(f"]d2{EPI_GTIN}", "GS1", id="gs1-symbology-bare-digits"),
         pytest.param("12345678901", "GS1|AI", id="eleven-digits"),
         pytest.param("0" * 14, "all-zero", id="all-zero-gtin"),
