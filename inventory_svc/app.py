@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -16,7 +15,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 from inventory_svc import __version__
 from inventory_svc.api.auth import PUBLIC_PATHS, ApiKeyMiddleware
 from inventory_svc.api.deps import provide_actor, provide_read_session, provide_transactions
+from inventory_svc.api.hygiene import RateLimiter, documentation, security_headers
 from inventory_svc.api.inputs import NoNulInUrl, StrictJsonRequest
+from inventory_svc.api.observability import RequestObservability, metrics_route, stamp_request_id
 from inventory_svc.api.problems import EXCEPTION_HANDLERS
 from inventory_svc.api.routes.events import EventController
 from inventory_svc.api.routes.items import ItemController
@@ -26,14 +27,15 @@ from inventory_svc.api.routes.stock import StockController
 from inventory_svc.api.routes.system import health, ready
 from inventory_svc.config import Settings
 from inventory_svc.db.engine import create_engine, create_sessionmaker
+from inventory_svc.observability.logs import adopt_server_loggers, configure_logging
 from inventory_svc.services.uow import Transactions
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level)
+
+    docs_page, docs_assets = documentation()
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
@@ -60,19 +62,33 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{"apiKey": []}],
     )
     return Litestar(
-        route_handlers=[health, ready, api],
+        route_handlers=[health, ready, metrics_route, api, docs_assets],
         lifespan=[database],
+        on_startup=[adopt_server_loggers],  # uvicorn sets its loggers up after create_app
+        # On every answer, errors and unknown routes included: X-Request-ID, nosniff, no-store.
+        before_send=[stamp_request_id, security_headers],
+        logging_config=None,  # configure_logging above: JSON lines on stderr
         # The site's calendar; an unknown time zone stops the start, not the first scan.
-        state=State({"clock": settings.clock}),
+        state=State(
+            {
+                "clock": settings.clock,
+                "rate_limiter": RateLimiter(settings.rate_limit) if settings.rate_limit else None,
+            }
+        ),
         dependencies={
             "reader": Provide(provide_read_session),
             "actor": Provide(provide_actor, sync_to_thread=False),
             "transactions": Provide(provide_transactions, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS), NoNulInUrl()],
+        middleware=[
+            RequestObservability(),  # outermost: times and counts what the others answer
+            DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
+            NoNulInUrl(),
+        ],
         request_class=StrictJsonRequest,
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
+            render_plugins=[docs_page],
             title="inventory-svc",
             version=__version__,
             description="Hospital pharmacy inventory driven by barcode scans.",

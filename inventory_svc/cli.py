@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import OperationalError
@@ -98,10 +99,21 @@ def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from inventory_svc.services.backup import BackupError, backup
 
-    from inventory_svc.app import create_app
+    try:
+        result = backup(settings.database_url, Path(args.out))
+    except BackupError as error:
+        print(f"inventory-svc: backup not made: {error}", file=sys.stderr)
+        return 1
+    print(f"backup written: {result.path} ({result.size_bytes} bytes, {result.method})")
+    print(f"restore: {result.restore_hint}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from inventory_svc import server
 
     upgrade_to_head(settings.database_url)
     host, port = args.host or settings.host, args.port or settings.port
@@ -118,25 +130,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         lines.append(f"  admin key {plain}   (shown once; more: inventory-svc keys create)")
     print("\n".join(lines), flush=True)
     workers = args.workers or settings.workers
-    if workers > 1:
-        # Each worker process builds its own app (and engine) from the same environment.
-        uvicorn.run(
-            "inventory_svc.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            log_level=settings.log_level.lower(),
-            workers=workers,
-            proxy_headers=True,
-        )
-    else:
-        uvicorn.run(
-            create_app(settings),
-            host=host,
-            port=port,
-            log_level=settings.log_level.lower(),
-            proxy_headers=True,
-        )
+    server.run(settings, host, port, workers)
     return 0
 
 
@@ -188,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(func=cmd_keys_revoke)
+
+    backup_parser = sub.add_parser(
+        "backup", help="copy the database, safe while serving (SQLite: online backup API)"
+    )
+    backup_parser.add_argument("--out", required=True, help="the backup file to write")
+    backup_parser.set_defaults(func=cmd_backup)
     return parser
 
 

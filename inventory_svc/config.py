@@ -23,6 +23,18 @@ class Settings:
     log_level: str = "INFO"
     db_pool_size: int = 10
     workers: int = 1
+    db_pool_timeout: float = 5.0
+    """Seconds a request waits for a database connection before it answers 503."""
+    db_lock_timeout_ms: int = 2000
+    """How long a statement waits for a row lock (a hot balance) before the unit of work
+    runs the use case again; SQLite's busy timeout."""
+    db_statement_timeout_ms: int = 15000
+    rate_limit: float | None = None
+    request_read_timeout: float = 10.0
+    """Seconds a client has to send a whole request (head and body) once it starts."""
+    max_connections: int = 4096
+    """Connections and requests in flight per worker before new ones get 503."""
+    """Requests per second per API key (bursts of ten times that); None: no limit."""
     timezone: str | None = None
     """IANA zone of the site (e.g. America/Chicago); None means the machine's zone."""
 
@@ -47,6 +59,14 @@ class Settings:
             log_level=env.get("INVENTORY_LOG_LEVEL", "INFO").upper(),
             db_pool_size=int(env.get("INVENTORY_DB_POOL_SIZE", "10")),
             workers=int(env.get("INVENTORY_WORKERS", "1")),
+            db_pool_timeout=float(env.get("INVENTORY_DB_POOL_TIMEOUT", "5")),
+            db_lock_timeout_ms=int(env.get("INVENTORY_DB_LOCK_TIMEOUT_MS", "2000")),
+            db_statement_timeout_ms=int(env.get("INVENTORY_DB_STATEMENT_TIMEOUT_MS", "15000")),
+            rate_limit=float(env["INVENTORY_RATE_LIMIT"])
+            if env.get("INVENTORY_RATE_LIMIT")
+            else None,
+            request_read_timeout=float(env.get("INVENTORY_REQUEST_READ_TIMEOUT", "10")),
+            max_connections=int(env.get("INVENTORY_MAX_CONNECTIONS", "4096")),
             timezone=env.get("INVENTORY_TIMEZONE") or None,
         )
 

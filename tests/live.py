@@ -42,8 +42,11 @@ def wait_ready(base_url: str, timeout: float = 30) -> None:
 
 
 @contextmanager
-def live_server(database_url: str, workers: int = 1) -> Iterator[str]:
-    """Serve `database_url` on a free port with `workers` processes; yields the base URL."""
+def live_server(
+    database_url: str, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Serve `database_url` on a free port with `workers` processes; yields the base URL.
+    `env` adds settings (INVENTORY_*) for this server."""
     port = free_port()
     env = {
         **os.environ,
@@ -51,6 +54,7 @@ def live_server(database_url: str, workers: int = 1) -> Iterator[str]:
         "INVENTORY_PORT": str(port),
         "INVENTORY_LOG_LEVEL": "WARNING",
         "INVENTORY_WORKERS": str(workers),
+        **(env or {}),
     }
     server = subprocess.Popen(
         [*CLI, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

@@ -6,10 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection, Request
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from inventory_svc.api.hygiene import RateLimiter, key_in_query
 from inventory_svc.domain.roles import Permission, allows
 from inventory_svc.services.actors import Actor
 from inventory_svc.services.keys import actor_for_key
@@ -21,6 +26,11 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
+        if name := key_in_query(connection.query_params):
+            raise ValidationException(
+                f"Query parameter {name!r} looks like an API key: keys go in the "
+                "'Authorization: Bearer <api key>' header, never in a URL (URLs are logged)."
+            )
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -30,6 +40,9 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
             actor = await actor_for_key(session, token.strip())
         if actor is None:
             raise NotAuthorizedException("This API key is unknown or revoked.")
+        limiter: RateLimiter | None = connection.app.state.get("rate_limiter")
+        if limiter is not None:
+            limiter.take(actor.key_id)
         return AuthenticationResult(user=actor, auth=None)
 
 

@@ -8,10 +8,14 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from inventory_svc.domain import limits
 from inventory_svc.domain.errors import DomainError, TimestampOutOfRange
+from inventory_svc.observability.metrics import record_pool_timeout
+from inventory_svc.services.availability import DATABASE, is_unavailable
 from inventory_svc.services.problems import problem, to_problem
 
 log = logging.getLogger("inventory_svc")
@@ -47,7 +51,8 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     if isinstance(exc, TimestampOutOfRange) and "errors" not in body:
         # Raised as the time is bound into a statement: name the parameter that held it.
         body["errors"] = _out_of_range_query_times(request)
-    return problem_response(body)
+    retry_after = exc.extra.get("retry_after")
+    return problem_response(body, {"Retry-After": str(retry_after)} if retry_after else None)
 
 
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -83,6 +88,31 @@ def _out_of_range_query_times(request: Request[Any, Any, Any]) -> list[dict[str,
     return errors
 
 
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_response() -> Response[Any]:
+    body = problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        "Service unavailable",
+        "The database is unavailable or busy; nothing was applied. Retry after the time in "
+        "Retry-After (a scan with the same Idempotency-Key).",
+    )
+    return problem_response(body, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A database that is down, restarting, saturated or holding a lock too long is a 503
+    with Retry-After and one log line per change of state; anything else is a bug."""
+    if not is_unavailable(exc):
+        return unexpected_error_handler(request, exc)
+    if isinstance(exc, PoolTimeout):
+        record_pool_timeout()
+    DATABASE.mark_down(exc)
+    return unavailable_response()
+
+
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
@@ -99,5 +129,8 @@ def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
+    SQLAlchemyError: database_error_handler,
+    ConnectionError: database_error_handler,
+    TimeoutError: database_error_handler,
     Exception: unexpected_error_handler,
 }

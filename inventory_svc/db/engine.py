@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeAlias
 
 from sqlalchemy import event
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,21 +24,40 @@ SessionMaker: TypeAlias = Callable[[], AbstractAsyncContextManager[AsyncSession]
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    """Time limits everywhere, so a held lock or a saturated database makes a request fail
+    fast (503, Retry-After) instead of holding a worker: waiting for a pooled connection
+    (`db_pool_timeout`), for a row lock (`lock_timeout`, retried by the unit of work), for
+    a statement, and for a transaction left idle."""
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
-        _make_sqlite_serialise_writers(engine)
+        engine = create_async_engine(
+            settings.database_url,
+            connect_args={"timeout": settings.db_lock_timeout_ms / 1000},
+            pool_timeout=settings.db_pool_timeout,
+        )
+        _make_sqlite_serialise_writers(engine, settings.db_lock_timeout_ms)
     else:
         engine = create_async_engine(
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout,
             pool_pre_ping=True,
+            connect_args={
+                "timeout": settings.db_pool_timeout,  # establishing a connection
+                "server_settings": {
+                    "lock_timeout": str(settings.db_lock_timeout_ms),
+                    "statement_timeout": str(settings.db_statement_timeout_ms),
+                    "idle_in_transaction_session_timeout": str(
+                        settings.db_statement_timeout_ms * 4
+                    ),
+                },
+            },
         )
     event.listen(engine.sync_engine, "handle_error", refuse_unstorable_values)
     return engine
 
 
-def _make_sqlite_serialise_writers(engine: AsyncEngine) -> None:
+def _make_sqlite_serialise_writers(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     """WAL for concurrent readers; BEGIN IMMEDIATE so two writers never both read a balance
     and then collide on upgrade to a write lock (SQLite's "database is locked")."""
 
@@ -46,7 +66,7 @@ def _make_sqlite_serialise_writers(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -72,10 +92,20 @@ def create_sessionmaker(engine: AsyncEngine, *, read_only: bool = False) -> Sess
     if read_only or engine.dialect.name != "sqlite":
         return maker
     turn = asyncio.Lock()
+    pool_timeout = getattr(engine.pool, "timeout", None)
+    wait: float = pool_timeout() if callable(pool_timeout) else 30.0
 
     @asynccontextmanager
     async def one_writer_at_a_time() -> AsyncIterator[AsyncSession]:
-        async with turn, maker() as session:
-            yield session
+        # Waiting for the turn is waiting for the pool: as long, and the same error (503).
+        try:
+            await asyncio.wait_for(turn.acquire(), wait)
+        except TimeoutError:
+            raise PoolTimeout(f"no SQLite write turn within {wait} s") from None
+        try:
+            async with maker() as session:
+                yield session
+        finally:
+            turn.release()
 
     return one_writer_at_a_time

@@ -156,3 +156,11 @@ class Unauthorized(DomainError):
     code = "unauthorized"
     status = 401
     title = "Missing or invalid API key"
+
+
+class RateLimited(DomainError):
+    """`retry_after` (seconds) also goes out as the Retry-After header."""
+
+    code = "rate_limited"
+    status = 429
+    title = "Too many requests for this API key"

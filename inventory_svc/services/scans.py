@@ -31,6 +31,7 @@ from inventory_svc.domain.events import EventType
 from inventory_svc.domain.ledger import Action, check_names_real_locations
 from inventory_svc.domain.records import ScanResult
 from inventory_svc.domain.roles import permission_for_action
+from inventory_svc.observability.metrics import record_scan
 from inventory_svc.services.actors import Actor
 from inventory_svc.services.problems import to_problem
 from inventory_svc.services.scan_actions import ScanContext, ScanEffect, ScanHandler, handler_for
@@ -99,7 +100,7 @@ async def ingest_scan(
     except DomainError as error:
         return await _reject(transactions, request, actor, idempotency_key, fingerprint, error)
     try:
-        return await transactions.run(
+        outcome = await transactions.run(
             actor, _apply, request, barcode, handler, idempotency_key, fingerprint, effect
         )
     except IntegrityError:
@@ -107,11 +108,14 @@ async def ingest_scan(
         replay = await _replay(transactions.sessions, idempotency_key, fingerprint)
         if replay is None:
             raise
+        record_scan(request.action.value, "replayed")
         return replay
     except DomainError as error:
         return await _reject(
             transactions, request, actor, idempotency_key, fingerprint, error, effect
         )
+    record_scan(request.action.value, "applied")
+    return outcome
 
 
 async def _apply(
@@ -201,6 +205,7 @@ async def _reject(
 ) -> ScanOutcome:
     """Record the rejection in a unit of work of its own and raise it, unless the key was
     used before: then the first answer is the answer (a replay, or `idempotency_key_reused`)."""
+    record_scan(request.action.value, error.code)
     barcode = effect.barcode if effect else None
 
     async def record(uow: UnitOfWork) -> None:

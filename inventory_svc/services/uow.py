@@ -8,19 +8,23 @@ transaction; anything else rolls back and propagates. Controllers never commit.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.db import events as events_db
 from inventory_svc.db.engine import SessionMaker
 from inventory_svc.domain.clock import SiteClock
 from inventory_svc.domain.events import DomainEvent, EventType
+from inventory_svc.observability.metrics import observe_pool_wait
 from inventory_svc.services.actors import Actor
+from inventory_svc.services.availability import DATABASE
 
 TRANSIENT_ATTEMPTS = 3
 
@@ -62,26 +66,42 @@ class Transactions:
         self, actor: Actor, use_case: UseCase[P, T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         for attempt in range(1, self.attempts + 1):
+            started = time.perf_counter()
             async with self.sessions() as session:
                 uow = UnitOfWork(session, actor, self.clock)
                 await session.begin()
+                await session.connection()  # checked out now: the wait is measured
+                observe_pool_wait(time.perf_counter() - started)
                 try:
                     result = await use_case(uow, *args, **kwargs)
                     await events_db.append(session, uow.events, actor=actor.name, at=uow.now)
                     await session.commit()
+                    DATABASE.mark_up()
                     return result
                 except DBAPIError as error:
-                    await session.rollback()
+                    await _rollback_quietly(session)
                     if attempt == self.attempts or not is_transient(error):
                         raise
                     log.info("%s retried after %s", use_case.__name__, type(error.orig).__name__)
                 except BaseException:
-                    await session.rollback()
+                    await _rollback_quietly(session)
                     raise
         raise AssertionError("unreachable")
 
 
+async def _rollback_quietly(session: AsyncSession) -> None:
+    """A connection that died mid-transaction cannot roll back; the original error is the
+    one worth raising, and the pool discards the connection."""
+    with contextlib.suppress(SQLAlchemyError, OSError):
+        await session.rollback()
+
+
+# Serialisation failure, deadlock, lock timeout (a hot balance held for long): run again.
+TRANSIENT_STATES = ("40001", "40P01", "55P03")
+
+
 def is_transient(error: DBAPIError) -> bool:
-    """Deadlock or serialisation failure (PostgreSQL), or a busy SQLite: safe to run again."""
+    """Safe to run the whole use case again: PostgreSQL gave up waiting or chose a victim,
+    or SQLite was busy. Exhausted, the same error answers 503 (db/availability.py)."""
     sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return sqlstate in ("40001", "40P01") or "database is locked" in str(error.orig)
+    return sqlstate in TRANSIENT_STATES or "database is locked" in str(error.orig)

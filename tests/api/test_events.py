@@ -162,14 +162,17 @@ async def test_a_reader_following_after_sees_every_event_exactly_once_under_conc
                 return
             await asyncio.sleep(0.002)
 
+    # SQLite writers take turns (at most the pool timeout in the queue): fewer of them.
+    writers = 200 if engine.dialect.name == "postgresql" else 40
+
     async def all_writers() -> None:
-        await asyncio.gather(*(write(n) for n in range(200)))
+        await asyncio.gather(*(write(n) for n in range(writers)))
         writers_done.set()
 
     await asyncio.gather(all_writers(), read())
     ids = [event_id for event_id, _ in seen]
     assert ids == sorted(set(ids)), "feed ids strictly increase, none repeated"
-    assert sorted(n for _, n in seen) == list(range(200)), "every event exactly once"
+    assert sorted(n for _, n in seen) == list(range(writers)), "every event exactly once"
     async with engine.connect() as conn:
         rows = (await conn.execute(text("SELECT seq, id FROM events ORDER BY seq"))).all()
     out_of_order = sum(1 for (_, a), (_, b) in itertools.pairwise(rows) if a > b)

@@ -1,0 +1,87 @@
+"""Web hygiene every answer gets: no MIME sniffing, no caching of API answers, no API key in
+a URL (URLs end up in logs and browser histories), an optional per-key rate limit, and the
+API documentation served from the app itself (hospital networks often have no internet)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+import swagger_ui_bundle
+from litestar.datastructures import MultiDict, MutableScopeHeaders
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.router import Router
+from litestar.static_files import create_static_files_router
+from litestar.types import Message, Scope
+
+from inventory_svc.domain.errors import RateLimited
+from inventory_svc.services.keys import KEY_PREFIX
+
+ASSETS_PATH = "/schema/assets"
+_CACHEABLE = (ASSETS_PATH,)
+KEY_PARAMETERS = frozenset(
+    {"api_key", "apikey", "key", "token", "access_token", "auth", "authorization", "bearer"}
+)
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """A `before_send` hook, so every answer gets them: errors and unknown routes too."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        headers["X-Content-Type-Options"] = "nosniff"
+        if not scope["path"].startswith(_CACHEABLE):
+            headers["Cache-Control"] = "no-store"
+
+
+def key_in_query(query: MultiDict[Any]) -> str | None:
+    """The name of a query parameter that carries (or looks like it carries) an API key."""
+    for name, value in query.multi_items():
+        if name.lower() in KEY_PARAMETERS or str(value).startswith(KEY_PREFIX):
+            return str(name)
+    return None
+
+
+class RateLimiter:
+    """A token bucket per API key, in this process: `rate` requests per second on average,
+    bursts of `burst` (a scanner flushing a day of offline scans is slowed, never refused
+    for good: it waits the Retry-After it is given and goes on)."""
+
+    def __init__(self, rate: float, burst: int | None = None) -> None:
+        self.rate = rate
+        self.burst = burst or max(1, math.ceil(rate * 10))
+        self._buckets: dict[int | None, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key_id: int | None) -> None:
+        now = time.monotonic()
+        with self._lock:
+            tokens, then = self._buckets.get(key_id, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - then) * self.rate)
+            if tokens < 1:
+                self._buckets[key_id] = (tokens, now)
+                wait = math.ceil((1 - tokens) / self.rate)
+                raise RateLimited(
+                    f"More than {self.rate:g} requests per second for this key; retry in {wait} s.",
+                    retry_after=wait,
+                )
+            self._buckets[key_id] = (tokens - 1, now)
+
+
+def documentation() -> tuple[SwaggerRenderPlugin, Router]:
+    """Swagger UI with its assets served from the installed swagger-ui-bundle package."""
+    plugin = SwaggerRenderPlugin(
+        js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+        css_url=f"{ASSETS_PATH}/swagger-ui.css",
+        standalone_preset_js_url=f"{ASSETS_PATH}/swagger-ui-standalone-preset.js",
+        path=["/", "/swagger"],
+        favicon="",
+    )
+    assets = create_static_files_router(
+        path=ASSETS_PATH,
+        directories=[swagger_ui_bundle.swagger_ui_path],
+        include_in_schema=False,
+        name="schema-assets",
+    )
+    return plugin, assets
