@@ -354,40 +354,36 @@ def cmd_queue(cfg: Config, args: argparse.Namespace) -> int:
             f"  oldest pending captured {head.captured_at}"
             + (f", last error: {head.last_error}" if head.last_error else "")
         )
-    if parked:
-        console.print(f"‼ {parked_alert(len(parked))}", style="bold white on red")
-        table = Table(title="parked scans", title_justify="left", title_style="bold red")
-        for col in ("#", "captured", "action", "code", "location", "tries", "last error"):
+
+    def scan_table(title: str, rows: list[QueuedScan], *, parked: bool) -> Table:
+        """One scan a row; parked scans also say how often they were tried, in red."""
+        style = "bold red" if parked else None
+        table = Table(title=title, title_justify="left", title_style=style)
+        last = ("tries", "last error") if parked else ("error",)
+        for col in ("#", "captured", "action", "code", "location", *last):
             table.add_column(col)
-        for r in parked:
+        for r in rows:
+            status = r.http_status if parked else (r.http_status or "local")
+            error = f"{status} {r.error_code}: {r.error_detail or ''}"
             table.add_row(
                 str(r.seq),
                 r.captured_at,
                 str(r.body.get("action", "")),
                 printable(str(r.body.get("code", ""))),
                 str(r.body.get("location") or "-"),
-                str(r.attempts),
-                f"{r.http_status} {r.error_code}: {r.error_detail or ''}",
-                style="red",
+                *((str(r.attempts), error) if parked else (error,)),
+                style="red" if parked else None,
             )
-        console.print(table)
+        return table
+
+    if parked:
+        console.print(f"‼ {parked_alert(len(parked))}", style="bold white on red")
+        console.print(scan_table("parked scans", parked, parked=True))
         if not args.no_bell:
             console.file.write("\a")
             console.file.flush()
     if rejections:
-        table = Table(title="last rejections", title_justify="left")
-        for col in ("#", "captured", "action", "code", "location", "error"):
-            table.add_column(col)
-        for r in rejections:
-            table.add_row(
-                str(r.seq),
-                r.captured_at,
-                str(r.body.get("action", "")),
-                printable(str(r.body.get("code", ""))),
-                str(r.body.get("location") or "-"),
-                f"{r.http_status or 'local'} {r.error_code}: {r.error_detail or ''}",
-            )
-        console.print(table)
+        console.print(scan_table("last rejections", rejections, parked=False))
     return 0
 
 
