@@ -82,7 +82,8 @@ class Transactions:
                     await _rollback_quietly(session)
                     if attempt == self.attempts or not is_transient(error):
                         raise
-                    log.info("%s retried after %s", use_case.__name__, type(error.orig).__name__)
+                    name = getattr(use_case, "__name__", "use case")
+                    log.info("%s retried after %s", name, type(error.orig).__name__)
                 except BaseException:
                     await _rollback_quietly(session)
                     raise
@@ -102,6 +103,6 @@ TRANSIENT_STATES = ("40001", "40P01", "55P03")
 
 def is_transient(error: DBAPIError) -> bool:
     """Safe to run the whole use case again: PostgreSQL gave up waiting or chose a victim,
-    or SQLite was busy. Exhausted, the same error answers 503 (db/availability.py)."""
+    or SQLite was busy. Exhausted, the same error answers 503 (services/availability.py)."""
     sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     return sqlstate in TRANSIENT_STATES or "database is locked" in str(error.orig)
