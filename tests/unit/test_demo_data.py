@@ -1,4 +1,4 @@
-"""Consistency checks for the demo data set in ``inventory_svc.demo_data``."""
+"""Consistency checks for the demo data set in ``inventory_svc.demo.data``."""
 
 from __future__ import annotations
 
