@@ -64,6 +64,18 @@ def _balance_upsert(dialect: str) -> Any:
     ).returning(Balance.quantity)
 
 
+# Built once (profiled: building this statement per scan cost more than running it).
+_TAKE = (
+    update(Balance)
+    .where(
+        Balance.location_id == bindparam("b_location_id"),
+        Balance.lot_id == bindparam("b_lot_id"),
+        Balance.quantity >= bindparam("b_take"),
+    )
+    .values(quantity=Balance.quantity - bindparam("b_take"))
+    .returning(Balance.quantity)
+)
+
 _FIND_LOT = select(Lot).where(
     Lot.item_id == bindparam("item_id"), Lot.lot_key == bindparam("lot_key")
 )
@@ -159,17 +171,9 @@ async def take_from_balance(
         return await add_to_balance(
             session, item_id=item_id, location=location, lot_id=lot_id, quantity=-quantity
         )
-    stmt = (
-        update(Balance)
-        .where(
-            Balance.location_id == location.id,
-            Balance.lot_id == lot_id,
-            Balance.quantity >= quantity,
-        )
-        .values(quantity=Balance.quantity - quantity)
-        .returning(Balance.quantity)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    params = {"b_location_id": location.id, "b_lot_id": lot_id, "b_take": quantity}
+    taken: int | None = (await session.execute(_TAKE, params)).scalar_one_or_none()
+    return taken
 
 
 async def move_lot(
