@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection, Request
@@ -48,8 +48,11 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
 
 def requires(
     permission: Permission,
-) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """A route guard for the role matrix. Async on purpose: Litestar runs a plain function
+    guard in a worker thread, a round trip through the thread pool on every request."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if isinstance(connection, Request) and connection.method == "OPTIONS":
             # OPTIONS is never authenticated (CORS preflights carry no key) and its only
             # handlers are Litestar's automatic 204 + Allow answers, which disclose nothing

@@ -8,6 +8,7 @@ test, and every route the app serves under /api/v1 must have an entry in MATRIX.
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,11 +19,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from inventory_svc.api.auth import requires
 from inventory_svc.app import create_app
 from inventory_svc.config import Settings
 from inventory_svc.db.engine import create_sessionmaker
 from inventory_svc.domain.clock import SiteClock
-from inventory_svc.domain.roles import Role
+from inventory_svc.domain.roles import Permission, Role
 from inventory_svc.services.actors import SYSTEM
 from inventory_svc.services.keys import create_key, revoke_key
 from inventory_svc.services.uow import Transactions
@@ -281,3 +283,8 @@ async def test_health_readiness_and_schema_need_no_key(
     assert response.status_code == 200, response.text
     if path in ("/health", "/ready"):
         assert response.json()["status"] == {"/health": "ok", "/ready": "ready"}[path]
+
+
+def test_guards_run_on_the_event_loop_not_in_a_thread() -> None:
+    """Litestar hands a plain-function guard to the thread pool on every request."""
+    assert all(inspect.iscoroutinefunction(requires(p)) for p in Permission)
