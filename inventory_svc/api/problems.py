@@ -8,12 +8,12 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from inventory_svc.domain import limits
-from inventory_svc.domain.errors import DomainError, TimestampOutOfRange
+from inventory_svc.domain.errors import DomainError, ServiceUnavailable, TimestampOutOfRange
 from inventory_svc.observability.metrics import record_pool_timeout
 from inventory_svc.services.availability import DATABASE, is_unavailable
 from inventory_svc.services.problems import problem, to_problem
@@ -91,17 +91,6 @@ def _out_of_range_query_times(request: Request[Any, Any, Any]) -> list[dict[str,
 RETRY_AFTER_SECONDS = 5
 
 
-def unavailable_response() -> Response[Any]:
-    body = problem(
-        HTTP_503_SERVICE_UNAVAILABLE,
-        "service_unavailable",
-        "Service unavailable",
-        "The database is unavailable or busy; nothing was applied. Retry after the time in "
-        "Retry-After (a scan with the same Idempotency-Key).",
-    )
-    return problem_response(body, {"Retry-After": str(RETRY_AFTER_SECONDS)})
-
-
 def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A database that is down, restarting, saturated or holding a lock too long is a 503
     with Retry-After and one log line per change of state; anything else is a bug."""
@@ -110,7 +99,12 @@ def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     if isinstance(exc, PoolTimeout):
         record_pool_timeout()
     DATABASE.mark_down(exc)
-    return unavailable_response()
+    unavailable = ServiceUnavailable(
+        "The database is unavailable or busy; nothing was applied. Retry after the time in "
+        "Retry-After (a scan with the same Idempotency-Key).",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+    return domain_error_handler(request, unavailable)
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

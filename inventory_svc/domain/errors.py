@@ -146,6 +146,14 @@ class DatabaseUnavailable(DomainError):
     title = "Database unreachable"
 
 
+class ServiceUnavailable(DomainError):
+    """The database is down, restarting, saturated or holding a lock too long."""
+
+    code = "service_unavailable"
+    status = 503
+    title = "Service unavailable"
+
+
 class Forbidden(DomainError):
     code = "forbidden"
     status = 403

@@ -26,7 +26,12 @@ from inventory_svc.db.ledger import (
 )
 from inventory_svc.db.models import Location, Lot
 from inventory_svc.domain import barcodes
-from inventory_svc.domain.errors import InsufficientStock, UnknownItem, UnknownLocation
+from inventory_svc.domain.errors import (
+    InsufficientStock,
+    UnknownItem,
+    UnknownLocation,
+    UnsupportedAction,
+)
 from inventory_svc.domain.ledger import (
     MOVING_ACTIONS,
     Action,
@@ -102,9 +107,12 @@ def handles(*actions: Action) -> Callable[[ScanHandler], ScanHandler]:
     return register
 
 
-def handler_for(action: Action) -> ScanHandler | None:
-    """None for an action whose workflow this server does not have (yet)."""
-    return _HANDLERS.get(action)
+def handler_for(action: Action) -> ScanHandler:
+    """The action's handler; an action whose workflow this server does not have (yet) is
+    refused here, before any transaction."""
+    if action not in _HANDLERS:
+        raise UnsupportedAction(f"The action {action.value!r} is not available on this server yet.")
+    return _HANDLERS[action]
 
 
 async def identify(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> catalog.ItemMatch:

@@ -25,7 +25,6 @@ from inventory_svc.domain import barcodes, limits
 from inventory_svc.domain.errors import (
     DomainError,
     IdempotencyKeyReused,
-    UnsupportedAction,
 )
 from inventory_svc.domain.events import EventType
 from inventory_svc.domain.ledger import Action, check_names_real_locations
@@ -93,23 +92,15 @@ async def ingest_scan(
         actor.require(permission_for_action(request.action))
         check_names_real_locations(request.location, request.to_location)
         handler = handler_for(request.action)
-        if handler is None:
-            raise UnsupportedAction(
-                f"The action {request.action.value!r} is not available on this server yet."
-            )
     except DomainError as error:
         return await _reject(transactions, request, actor, idempotency_key, fingerprint, error)
     try:
         outcome = await transactions.run(
             actor, _apply, request, barcode, handler, idempotency_key, fingerprint, effect
         )
-    except IntegrityError:
+    except IntegrityError as error:
         # The scan row's unique key is how a replay is detected: no read before writing.
-        replay = await _replay(transactions.sessions, idempotency_key, fingerprint)
-        if replay is None:
-            raise
-        record_scan(request.action.value, "replayed")
-        return replay
+        return await _first_answer(transactions, request, idempotency_key, fingerprint, error)
     except DomainError as error:
         return await _reject(
             transactions, request, actor, idempotency_key, fingerprint, error, effect
@@ -177,6 +168,22 @@ async def _apply(
     return ScanOutcome(201, result=result)
 
 
+async def _first_answer(
+    transactions: Transactions,
+    request: ScanRequest,
+    key: str,
+    fingerprint: str,
+    error: IntegrityError,
+) -> ScanOutcome:
+    """The key names a recorded scan: its first answer is the answer (or, for another body,
+    `idempotency_key_reused`). `error` is raised again if no scan holds the key after all."""
+    replay = await _replay(transactions.sessions, key, fingerprint)
+    if replay is None:
+        raise error
+    record_scan(request.action.value, "replayed")
+    return replay
+
+
 async def _replay(sessions: SessionMaker, key: str, fingerprint: str) -> ScanOutcome | None:
     async with sessions() as session, session.begin():
         row = await scanlog.stored_answer(session, key)
@@ -205,7 +212,6 @@ async def _reject(
 ) -> ScanOutcome:
     """Record the rejection in a unit of work of its own and raise it, unless the key was
     used before: then the first answer is the answer (a replay, or `idempotency_key_reused`)."""
-    record_scan(request.action.value, error.code)
     barcode = effect.barcode if effect else None
 
     async def record(uow: UnitOfWork) -> None:
@@ -223,11 +229,9 @@ async def _reject(
 
     try:
         await transactions.run(actor, record)
-    except IntegrityError:
-        replay = await _replay(transactions.sessions, key, fingerprint)
-        if replay is None:
-            raise
-        return replay
+    except IntegrityError as used:
+        return await _first_answer(transactions, request, key, fingerprint, used)
+    record_scan(request.action.value, error.code)
     log.info(
         "scan rejected (%s): %s at %s device=%s: %s",
         error.code,
