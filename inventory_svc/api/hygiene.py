@@ -10,12 +10,15 @@ import time
 from typing import Any
 
 import swagger_ui_bundle
+from litestar import Request, Response
 from litestar.datastructures import MultiDict, MutableScopeHeaders
+from litestar.exceptions import HTTPException, InternalServerException, NotFoundException
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
+from inventory_svc.api.problems import http_error_handler
 from inventory_svc.domain.errors import RateLimited
 from inventory_svc.services.keys import KEY_PREFIX
 
@@ -83,5 +86,15 @@ def documentation() -> tuple[SwaggerRenderPlugin, Router]:
         directories=[swagger_ui_bundle.swagger_ui_path],
         include_in_schema=False,
         name="schema-assets",
+        exception_handlers={InternalServerException: _no_such_asset},
     )
     return plugin, assets
+
+
+def _no_such_asset(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    """A name the file system refuses (too long, say), which Litestar reports as its own
+    500, is an asset that does not exist."""
+    cause = error.__cause__
+    if isinstance(cause, OSError):
+        error = NotFoundException(f"No such asset: {cause.strerror}.")
+    return http_error_handler(request, error)

@@ -46,6 +46,8 @@ async def test_the_api_documentation_needs_no_internet(client: AsyncTestClient[A
         response = await client.get(url)
         assert response.status_code == 200, url
         assert len(response.content) > 1000
+    for hostile in ("../../../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "a" * 5000, "é"):
+        assert_problem(await client.get(f"/schema/assets/{hostile}"), 404, "not_found")
 
 
 @pytest.mark.parametrize("name", ["api_key", "token", "access_token", "key"])
