@@ -41,7 +41,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             pool_timeout=settings.db_pool_timeout,
-            pool_pre_ping=True,
+            # No ping per checkout (a round trip each time): a connection found dead when
+            # used is discarded and the unit of work runs again on a fresh one.
+            pool_pre_ping=False,
             connect_args={
                 "timeout": settings.db_pool_timeout,  # establishing a connection
                 "server_settings": {
@@ -109,3 +111,13 @@ def create_sessionmaker(engine: AsyncEngine, *, read_only: bool = False) -> Sess
             turn.release()
 
     return one_writer_at_a_time
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The driver's own connection (asyncpg) under the session's, for the statements of the
+    hot path: asyncpg prepares and caches them itself, with none of SQLAlchemy's per-call
+    work. No transaction is begun for it: a statement sent here outside one the session
+    opened is a transaction of its own (autocommit)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection

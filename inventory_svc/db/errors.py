@@ -4,9 +4,12 @@ use case that records its rejections (scans) records this one like any other."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.domain.errors import DomainError, UnstorableValue
 
@@ -26,8 +29,10 @@ def is_data_error(error: BaseException) -> bool:
         return sqlstate.startswith(_DATA_EXCEPTION_CLASS)
     # asyncpg refuses some parameters before sending them ("invalid input for query
     # argument"): its DataError arrives as the cause of the SQLAlchemy adapter's error.
-    cause = error.__cause__
-    return type(cause).__name__ == "DataError" and type(cause).__module__.startswith("asyncpg")
+    return any(
+        type(e).__name__ == "DataError" and type(e).__module__.startswith("asyncpg")
+        for e in (error, error.__cause__)
+    )
 
 
 def refuse_unstorable_values(context: ExceptionContext) -> BaseException | None:
@@ -42,3 +47,38 @@ def refuse_unstorable_values(context: ExceptionContext) -> BaseException | None:
     # Validation should have refused the value first: say which limit is missing.
     log.warning("the database refused a value: %s [SQL: %s]", original, context.statement)
     return UnstorableValue("A value in the request does not fit what the database can store.")
+
+
+class StockChanged(Exception):
+    """A move's real source was short when its write ran, though the read before it had
+    the stock: another scan took it in between. The unit of work decides the scan again
+    from a fresh read (which then moves what is left, or refuses with insufficient_stock)."""
+
+
+# check_violation (a balance would go below zero), foreign_key_violation (a leg found no
+# source balance, so the move's statement left its scan row out: db/moves.py)
+_STOCK_CHANGED_STATES = ("23514", "23503")
+_UNIQUE_VIOLATION = "23505"
+
+
+async def translate_driver_error(session: AsyncSession, error: Exception, what: str) -> Exception:
+    """A driver error from a statement sent on the raw connection, as the rest of the
+    service knows database errors (SQLAlchemy's, with the driver's as `orig`): so the unit of
+    work retries what is transient, the availability check answers 503 for a database that
+    is away, and a value the database refuses is a 400, exactly as for every other route."""
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate in _STOCK_CHANGED_STATES:
+        return StockChanged(str(error))
+    if sqlstate == _UNIQUE_VIOLATION:
+        return IntegrityError(what, None, error)
+    if is_data_error(error):
+        log.warning("the database refused a value: %s [%s]", error, what)
+        return UnstorableValue("A value in the request does not fit what the database can store.")
+    from_driver = type(error).__module__.startswith("asyncpg")
+    if not from_driver and not isinstance(error, OSError):
+        return error  # not the database's answer: our own bug, raised as it is
+    lost = sqlstate is None or sqlstate.startswith("08")
+    if lost:  # the connection itself failed (closed, reset, protocol): never reuse it
+        with contextlib.suppress(Exception):
+            await (await session.connection()).invalidate()
+    return DBAPIError(what, None, error, connection_invalidated=lost)

@@ -150,19 +150,19 @@ class Lot(Base):
 
 
 class Balance(Base):
-    """On-hand per (location, lot); virtual locations run negative, real ones never."""
+    """On-hand per real location and lot, never negative. Virtual locations (the outside
+    world) have no stored balance: theirs is the sum of their movements."""
 
     __tablename__ = "balances"
     __table_args__ = (
         UniqueConstraint("location_id", "lot_id", name="uq_balances_location_lot"),
-        CheckConstraint("is_virtual OR quantity >= 0", name="never_negative"),
+        CheckConstraint("quantity >= 0", name="never_negative"),
         Index("ix_balances_item_location", "item_id", "location_id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
-    is_virtual: Mapped[bool] = mapped_column(Boolean, default=False)
     quantity: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime(), server_default=_now(), onupdate=_now()

@@ -240,3 +240,120 @@ def pick_fefo(
             available=available,
         )
     return picks
+
+
+# --- planning a move: the domain decides, the database executes one statement ------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceFacts:
+    """A location as a move needs it."""
+
+    id: int
+    code: str
+    kind: str
+    is_virtual: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LotFacts:
+    """A lot as a move needs it, with its on-hand at the move's source (0 when none)."""
+
+    id: int
+    lot_number: str
+    expiry: date | None
+    recalled: bool
+    on_hand: int
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One lot's part of a move: `quantity` units from the source to the destination.
+    `lot_id` is None for a lot that arrives for the first time (created before the write)."""
+
+    lot_id: int | None
+    lot_number: str
+    expiry: date | None
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class MovePlan:
+    """What one moving scan does to the ledger, decided before any write: the executor
+    (db/moves.py) applies all legs, or none when a real source turns out short."""
+
+    route: Route
+    item_id: int
+    source: PlaceFacts
+    destination: PlaceFacts
+    legs: tuple[Leg, ...]
+    warnings: tuple[tuple[str, str], ...]
+
+    @property
+    def new_lot(self) -> Leg | None:
+        return next((leg for leg in self.legs if leg.lot_id is None), None)
+
+
+def plan_move(
+    route: Route,
+    *,
+    item_id: int,
+    source: PlaceFacts,
+    destination: PlaceFacts,
+    quantity: int,
+    barcode_lot: str | None,
+    barcode_expiry: date | None,
+    named_lot: LotFacts | None,
+    lots_at_source: Sequence[LotFacts],
+    net_issued: int | None,
+    today: date,
+) -> MovePlan:
+    """The ledger rules of one move, in the contract's order (lot fitness, then stock).
+
+    `named_lot` is the barcode's lot when it exists; `lots_at_source` the source's lots of
+    the item with stock (for FEFO); `net_issued` the lot's issued-less-returned units, for a
+    return only. Raises the DomainError that refuses the scan."""
+    warnings: list[tuple[str, str]] = []
+    legs: tuple[Leg, ...]
+    if moves_named_lot(route, barcode_lot, barcode_expiry):
+        lot_number = barcode_lot or ""
+        if named_lot is None:
+            warnings += check_lot_may_move(
+                route, destination.kind, lot_number, barcode_expiry, False, today
+            )
+            if route.bounded_by_issued:
+                check_return_within_issued(lot_number, 0, quantity)
+            if not route.may_create_lot:
+                raise InsufficientStock(
+                    f"No lot {lot_number or '(none)'} of this item at {route.source}."
+                )
+            legs = (Leg(None, lot_number, barcode_expiry, quantity),)
+        else:
+            warnings += check_lot_may_move(
+                route,
+                destination.kind,
+                named_lot.lot_number,
+                named_lot.expiry,
+                named_lot.recalled,
+                today,
+            )
+            if route.bounded_by_issued:
+                check_return_within_issued(named_lot.lot_number, net_issued or 0, quantity)
+            if not source.is_virtual and named_lot.on_hand < quantity:
+                raise InsufficientStock(
+                    f"Not enough of lot {named_lot.lot_number or '(none)'} at {route.source} "
+                    f"for {quantity}: {named_lot.on_hand} on hand.",
+                    available=named_lot.on_hand,
+                )
+            legs = (Leg(named_lot.id, named_lot.lot_number, named_lot.expiry, quantity),)
+        if warning := no_lot_warning(barcode_lot, barcode_expiry):
+            warnings.append(warning)
+    else:
+        on_hand = [
+            LotOnHand(lot.id, lot.lot_number, lot.expiry, lot.recalled, lot.on_hand)
+            for lot in lots_at_source
+        ]
+        include_unusable = takes_unusable_stock(route, destination.kind)
+        picks = pick_fefo(on_hand, quantity, today, include_unusable=include_unusable)
+        legs = tuple(Leg(lot.lot_id, lot.lot_number, lot.expiry, take) for lot, take in picks)
+    return MovePlan(route, item_id, source, destination, legs, tuple(warnings))

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import msgspec
 from sqlalchemy.exc import IntegrityError
 
-from inventory_svc.db import scanlog
+from inventory_svc.db import moves, scanlog
 from inventory_svc.db.engine import SessionMaker
 from inventory_svc.domain import barcodes, limits
 from inventory_svc.domain.errors import (
@@ -118,47 +118,65 @@ async def _apply(
     fingerprint: str,
     effect: ScanEffect,
 ) -> ScanOutcome:
+    """The handler decides; the scan row is then written once, with its answer (a move's
+    in the same statement as its movements, balances and event: db/moves.py)."""
     effect.clear()  # a re-run after a transient failure starts afresh
-    scan_id = await scanlog.insert_scan(
-        uow.session, _scan_row(request, uow.actor, key, fingerprint, uow.now)
-    )
-    context = ScanContext(request, barcode, uow.actor, key, scan_id, uow.now, uow.today)
+    context = ScanContext(request, barcode, uow.actor, key, uow.now, uow.today)
     await handler(uow, context, effect)
     assert effect.item is not None and effect.barcode is not None, "handlers identify the item"
     result = ScanResult(
-        id=scan_id,
+        id=0,  # the scan row's own id; stored answers leave it out (the row has it)
         status="applied",
         action=request.action.value,
         barcode=effect.barcode,
         item=effect.item,
-        movements=effect.movements,
+        movements=[],
         balances=effect.balances,
         warnings=effect.warnings,
     )
-    await scanlog.complete_scan(
-        uow.session,
-        scan_id,
-        status="applied",
-        item_id=effect.item.id,
-        barcode=msgspec.to_builtins(effect.barcode),
-        response_status=201,
-        response_body=msgspec.to_builtins(result),
-    )
-    if result.movements:
-        uow.emit(
-            EventType.STOCK_CHANGED,
-            {
-                "scan": scan_id,
-                "action": result.action,
-                "device": request.device,
-                "item": result.item,
-                "movements": result.movements,
-                "balances": result.balances,
-            },
+    answer = _stored_answer(result)
+    row = _scan_row(request, uow.actor, key, fingerprint, uow.now)
+    if effect.plan is not None:
+        written = await moves.write_move(
+            uow.session,
+            effect.plan,
+            moves.ScanRow(
+                idempotency_key=key,
+                request_hash=fingerprint,
+                api_key_id=uow.actor.key_id,
+                actor=uow.actor.name,
+                device=request.device,
+                code=row["code"],
+                action=request.action.value,
+                location_code=request.location,
+                to_location_code=request.to_location,
+                quantity=request.quantity,
+                barcode=answer["barcode"],
+                scanned_at=row["scanned_at"],
+                recorded_at=uow.now,
+                reference=request.purchase_order,
+            ),
+            item_id=effect.item.id,
+            answer_head={k: v for k, v in answer.items() if k not in ("movements", "balances")},
+            event_head={"action": result.action, "device": request.device, "item": answer["item"]},
         )
+        result.id, result.movements, result.balances = (
+            written.scan_id,
+            written.movements,
+            written.balances,
+        )
+    else:
+        row.update(
+            status="applied",
+            item_id=effect.item.id,
+            barcode=answer["barcode"],
+            response_status=201,
+            response_body=answer,
+        )
+        result.id = await scanlog.insert_scan(uow.session, row)
     log.info(
         "scan %s applied: %s %s x%s at %s device=%s",
-        scan_id,
+        result.id,
         request.action.value,
         barcode.gtin,
         request.quantity,
@@ -166,6 +184,13 @@ async def _apply(
         request.device,
     )
     return ScanOutcome(201, result=result)
+
+
+def _stored_answer(result: ScanResult) -> dict[str, Any]:
+    """The answer as the scan log keeps it for replays: JSON, without the scan's own id."""
+    answer: dict[str, Any] = msgspec.to_builtins(result)
+    del answer["id"]
+    return answer
 
 
 async def _first_answer(
@@ -197,7 +222,7 @@ async def _replay(sessions: SessionMaker, key: str, fingerprint: str) -> ScanOut
     if status >= 400:
         return ScanOutcome(status, problem=dict(row.response_body or {}), replayed=True)
     # Stored as JSON: dates come back exactly as the first answer had them.
-    stored = msgspec.json.encode(row.response_body)
+    stored = msgspec.json.encode({**row.response_body, "id": row.id})
     return ScanOutcome(200, result=msgspec.json.decode(stored, type=ScanResult), replayed=True)
 
 

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.db import events as events_db
 from inventory_svc.db.engine import SessionMaker
+from inventory_svc.db.errors import StockChanged
 from inventory_svc.domain.clock import SiteClock
+from inventory_svc.domain.errors import InsufficientStock
 from inventory_svc.domain.events import DomainEvent, EventType
 from inventory_svc.observability.metrics import observe_pool_wait
 from inventory_svc.services.actors import Actor
@@ -84,6 +86,12 @@ class Transactions:
                         raise
                     name = getattr(use_case, "__name__", "use case")
                     log.info("%s retried after %s", name, type(error.orig).__name__)
+                except StockChanged as error:
+                    await _rollback_quietly(session)
+                    if attempt == self.attempts:
+                        raise InsufficientStock(
+                            "Stock at the source changed while this scan was applied; scan again."
+                        ) from error
                 except BaseException:
                     await _rollback_quietly(session)
                     raise
@@ -103,6 +111,10 @@ TRANSIENT_STATES = ("40001", "40P01", "55P03")
 
 def is_transient(error: DBAPIError) -> bool:
     """Safe to run the whole use case again: PostgreSQL gave up waiting or chose a victim,
-    or SQLite was busy. Exhausted, the same error answers 503 (services/availability.py)."""
+    a statement found its pooled connection dead (not a COMMIT, whose outcome is unknown;
+    the scan's one-statement write is safe to re-run, its Idempotency-Key being unique), or
+    SQLite was busy. Exhausted, the same error answers 503 (services/availability.py)."""
+    if error.connection_invalidated and error.statement not in (None, "COMMIT"):
+        return True
     sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     return sqlstate in TRANSIENT_STATES or "database is locked" in str(error.orig)

@@ -1,5 +1,5 @@
-"""After any sequence of scans, the ledger balances: per lot the quantities over all locations
-(virtual ones included) sum to zero, and every balance equals the sum of its movements. No
+"""After any sequence of scans, the ledger balances: every real balance equals the sum of its
+movements, none is negative, and virtual locations (whose balance is derived) store none. No
 sequence creates stock: a return is applied exactly when the lot's issues, net of returns,
 cover it; a scan naming the outside world is refused; real stock never exceeds receipts."""
 
@@ -44,56 +44,65 @@ operation = st.tuples(
 )
 
 
+_NET = """
+    SELECT location_id, lot_id, SUM(q) AS net FROM (
+        SELECT to_location_id AS location_id, lot_id, quantity AS q FROM movements
+        UNION ALL
+        SELECT from_location_id, lot_id, -quantity FROM movements
+    ) legs GROUP BY location_id, lot_id
+"""
+
+
 async def _ledger_violations(settings_: Settings) -> list[str]:
+    """Every real balance is its net movements (a location with movements has its row, a row
+    has its movements); no real balance is negative; virtual locations store no balance and
+    their derived one has the outside world's sign."""
     engine = create_engine(settings_)
     async with engine.connect() as conn:
-        unbalanced = (
-            await conn.execute(
-                text(
-                    "SELECT lot_id, SUM(quantity) FROM balances"
-                    " GROUP BY lot_id HAVING SUM(quantity) <> 0"
-                )
-            )
-        ).all()
         drift = (
             await conn.execute(
                 text(
-                    """
-                    SELECT b.location_id, b.lot_id, b.quantity, COALESCE(m.net, 0)
-                    FROM balances b LEFT JOIN (
-                        SELECT location_id, lot_id, SUM(q) AS net FROM (
-                            SELECT to_location_id AS location_id, lot_id, quantity AS q
-                            FROM movements
-                            UNION ALL
-                            SELECT from_location_id, lot_id, -quantity FROM movements
-                        ) legs GROUP BY location_id, lot_id
-                    ) m ON m.location_id = b.location_id AND m.lot_id = b.lot_id
-                    WHERE b.quantity <> COALESCE(m.net, 0)
+                    f"""
+                    SELECT n.location_id, n.lot_id, n.net, b.quantity
+                    FROM ({_NET}) n JOIN locations l ON l.id = n.location_id
+                    LEFT JOIN balances b
+                      ON b.location_id = n.location_id AND b.lot_id = n.lot_id
+                    WHERE NOT l.is_virtual AND n.net <> COALESCE(b.quantity, 0)
+                    UNION ALL
+                    SELECT b.location_id, b.lot_id, NULL, b.quantity
+                    FROM balances b LEFT JOIN ({_NET}) n
+                      ON n.location_id = b.location_id AND n.lot_id = b.lot_id
+                    WHERE b.quantity <> COALESCE(n.net, 0)
                     """
                 )
             )
         ).all()
-        negative = (
+        negative = (await conn.execute(text("SELECT id FROM balances WHERE quantity < 0"))).all()
+        stored_virtual = (
             await conn.execute(
-                text("SELECT id FROM balances WHERE NOT is_virtual AND quantity < 0")
+                text(
+                    "SELECT b.id FROM balances b JOIN locations l ON l.id = b.location_id"
+                    " WHERE l.is_virtual"
+                )
             )
         ).all()
         # The outside world: the supplier only gives, patients and waste only take (net).
         wrong_sign = (
             await conn.execute(
                 text(
-                    "SELECT l.code, b.lot_id, b.quantity FROM balances b"
-                    " JOIN locations l ON l.id = b.location_id"
-                    " WHERE (l.code = '@supplier' AND b.quantity > 0)"
-                    " OR (l.code IN ('@consumed', '@waste') AND b.quantity < 0)"
-                    " OR (l.code = '@adjustment' AND b.quantity <> 0)"
+                    f"SELECT l.code, n.lot_id, n.net FROM ({_NET}) n"
+                    " JOIN locations l ON l.id = n.location_id"
+                    " WHERE (l.code = '@supplier' AND n.net > 0)"
+                    " OR (l.code IN ('@consumed', '@waste') AND n.net < 0)"
+                    " OR (l.code = '@adjustment' AND n.net <> 0)"
                 )
             )
         ).all()
+    await engine.dispose()
     return (
-        [f"unbalanced lot {r}" for r in unbalanced]
-        + [f"drift {r}" for r in drift]
+        [f"drift {r}" for r in drift]
         + [f"negative {r}" for r in negative]
+        + [f"stored virtual balance {r}" for r in stored_virtual]
         + [f"outside world {r}" for r in wrong_sign]
     )
 
