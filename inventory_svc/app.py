@@ -28,6 +28,7 @@ from inventory_svc.api.routes.system import health, ready
 from inventory_svc.config import Settings
 from inventory_svc.db.engine import create_engine, create_sessionmaker
 from inventory_svc.observability.logs import adopt_server_loggers, configure_logging
+from inventory_svc.services.key_cache import KeyCache, watch_revocations
 from inventory_svc.services.uow import Transactions
 
 
@@ -44,9 +45,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.sessions = create_sessionmaker(engine)
         app.state.transactions = Transactions(app.state.sessions, app.state.clock)
         app.state.read_sessions = create_sessionmaker(engine, read_only=True)
+        app.state.key_cache = KeyCache.for_settings(settings)
+        app.state.key_watch = watch_revocations(settings, app.state.key_cache)  # None: SQLite
         try:
             yield
         finally:
+            if app.state.key_watch is not None:
+                await app.state.key_watch.close()
             await engine.dispose()
 
     api = Router(

@@ -1,4 +1,5 @@
-"""Bearer API keys -> an Actor on the connection; guards check the role matrix."""
+"""Bearer API keys -> an Actor on the connection (from the key cache, so most requests need no
+database read: services/key_cache.py); guards check the role matrix."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from inventory_svc.api.hygiene import RateLimiter, key_in_query
 from inventory_svc.domain.roles import Permission, allows
 from inventory_svc.services.actors import Actor
-from inventory_svc.services.keys import actor_for_key
+from inventory_svc.services.key_cache import KeyCache
+from inventory_svc.services.keys import authenticate
 
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/favicon.ico$"]
 
@@ -35,9 +37,9 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthorizedException("Send 'Authorization: Bearer <api key>'.")
-        sessions = connection.app.state.read_sessions
-        async with sessions() as session:
-            actor = await actor_for_key(session, token.strip())
+        state = connection.app.state
+        cache: KeyCache = state.key_cache  # no database read for a key it holds
+        actor = await authenticate(cache, state.read_sessions, token.strip())
         if actor is None:
             raise NotAuthorizedException("This API key is unknown or revoked.")
         limiter: RateLimiter | None = connection.app.state.get("rate_limiter")

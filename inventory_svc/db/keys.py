@@ -1,13 +1,16 @@
-"""API key rows: stored as a SHA-256 of the key, never the key."""
+"""API key rows: stored as a SHA-256 of the key, never the key. Revoking one on PostgreSQL
+also NOTIFYs its hash, so every process drops it from its cache when the revoke commits."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.db.models import ApiKey
+from inventory_svc.db.notify import KEY_REVOKED_CHANNEL, notify
 from inventory_svc.domain.records import ApiKeyRecord, KeyHolder
 from inventory_svc.domain.roles import Role
 
@@ -37,17 +40,29 @@ async def all_keys(session: AsyncSession) -> list[ApiKeyRecord]:
     return [ApiKeyRecord(r.id, r.name, Role(r.role), r.prefix, r.revoked_at) for r in rows]
 
 
-async def revoke(session: AsyncSession, key_id: int, at: datetime) -> ApiKeyRecord | None:
-    """The key as it was before revoking, or None when there is no active key with this id."""
+class RevokedKey(NamedTuple):
+    record: ApiKeyRecord
+    """The key as it was before revoking."""
+    key_hash: str
+
+
+async def revoke(session: AsyncSession, key_id: int, at: datetime) -> RevokedKey | None:
+    """None when there is no active key with this id. On PostgreSQL the same transaction
+    sends the key's hash on `KEY_REVOKED_CHANNEL`, heard by every listener once it commits."""
     row = (
         await session.execute(
             update(ApiKey)
             .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
             .values(revoked_at=at)
-            .returning(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.prefix)
+            .returning(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.prefix, ApiKey.key_hash)
         )
     ).first()
-    return ApiKeyRecord(row.id, row.name, Role(row.role), row.prefix, at) if row else None
+    if row is None:
+        return None
+    if session.get_bind().dialect.name == "postgresql":
+        await notify(session, KEY_REVOKED_CHANNEL, row.key_hash)
+    record = ApiKeyRecord(row.id, row.name, Role(row.role), row.prefix, at)
+    return RevokedKey(record, row.key_hash)
 
 
 async def holder_of(session: AsyncSession, key_hash: str) -> KeyHolder | None:
