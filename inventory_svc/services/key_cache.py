@@ -10,7 +10,8 @@ read began:
   everywhere. An entry lives up to `WATCHED_TTL` only while that promise is kept: LISTEN
   was in effect before the entry was read and the listener's connection has proved alive
   (a heartbeat) within the last `PG_TTL`. Otherwise (startup, a lost connection, a silent
-  network) it lives `PG_TTL`, so a revoke that nobody heard still takes at most 1 second.
+  network) it lives `PG_TTL` (0.5 s), so a revoke that nobody heard still stops the key
+  within 1 second.
 - **SQLite**: no NOTIFY; an entry lives `SQLITE_TTL`. A revoke made in this process drops
   the entry at once (as on PostgreSQL).
 
@@ -32,9 +33,10 @@ from inventory_svc.db.notify import KEY_REVOKED_CHANNEL, Listener
 from inventory_svc.services.actors import Actor
 
 MAX_ENTRIES = 10_000
-PG_TTL = 1.0
-"""Seconds an entry is trusted on PostgreSQL when the listener cannot vouch for it: the
-promise that a revoked key stops within 1 second."""
+PG_TTL = 0.5
+"""Seconds an entry is trusted on PostgreSQL when the listener cannot vouch for it: half of
+the promise that a revoked key stops within 1 second, so that a busy machine's request and
+scheduling delays fit in the other half."""
 WATCHED_TTL = 60.0
 """Seconds an entry lives on PostgreSQL while the listener hears every revoke (a safety
 net: a revoke that did not go through the use case, e.g. a hand-written UPDATE)."""
