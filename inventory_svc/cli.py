@@ -151,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="default INVENTORY_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default INVENTORY_PORT or 8000")
     serve.add_argument(
-        "--workers", type=int, help="worker processes, default INVENTORY_WORKERS or 1"
+        "--workers",
+        type=int,
+        help="worker processes, default INVENTORY_WORKERS, else 2 on PostgreSQL, 1 on SQLite",
     )
     serve.add_argument(
         "--demo",

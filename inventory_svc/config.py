@@ -21,8 +21,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
-    db_pool_size: int = 10
+    db_pool_size: int = 5
+    """PostgreSQL connections per worker (as many again may overflow); 5 measured best on a
+    2-core machine (bench/server_bench.py, README "Production server")."""
     workers: int = 1
+    """Worker processes of `serve`; from the environment: 2 on PostgreSQL, 1 on SQLite."""
     db_pool_timeout: float = 5.0
     """Seconds a request waits for a database connection before it answers 503."""
     db_lock_timeout_ms: int = 2000
@@ -30,11 +33,11 @@ class Settings:
     runs the use case again; SQLite's busy timeout."""
     db_statement_timeout_ms: int = 15000
     rate_limit: float | None = None
+    """Requests per second per API key (bursts of ten times that); None: no limit."""
     request_read_timeout: float = 10.0
     """Seconds a client has to send a whole request (head and body) once it starts."""
     max_connections: int = 4096
     """Connections and requests in flight per worker before new ones get 503."""
-    """Requests per second per API key (bursts of ten times that); None: no limit."""
     timezone: str | None = None
     """IANA zone of the site (e.g. America/Chicago); None means the machine's zone."""
 
@@ -52,13 +55,14 @@ class Settings:
         if env_file is not None and Path(env_file).is_file():
             load_dotenv(env_file, override=False)
         env = os.environ
+        database_url = env.get("INVENTORY_DATABASE_URL", DEFAULT_DATABASE_URL)
         return cls(
-            database_url=env.get("INVENTORY_DATABASE_URL", DEFAULT_DATABASE_URL),
+            database_url=database_url,
             host=env.get("INVENTORY_HOST", "127.0.0.1"),
             port=int(env.get("INVENTORY_PORT", "8000")),
             log_level=env.get("INVENTORY_LOG_LEVEL", "INFO").upper(),
-            db_pool_size=int(env.get("INVENTORY_DB_POOL_SIZE", "10")),
-            workers=int(env.get("INVENTORY_WORKERS", "1")),
+            db_pool_size=int(env.get("INVENTORY_DB_POOL_SIZE", "5")),
+            workers=int(env.get("INVENTORY_WORKERS") or default_workers(database_url)),
             db_pool_timeout=float(env.get("INVENTORY_DB_POOL_TIMEOUT", "5")),
             db_lock_timeout_ms=int(env.get("INVENTORY_DB_LOCK_TIMEOUT_MS", "2000")),
             db_statement_timeout_ms=int(env.get("INVENTORY_DB_STATEMENT_TIMEOUT_MS", "15000")),
@@ -69,6 +73,13 @@ class Settings:
             max_connections=int(env.get("INVENTORY_MAX_CONNECTIONS", "4096")),
             timezone=env.get("INVENTORY_TIMEZONE") or None,
         )
+
+
+def default_workers(database_url: str) -> int:
+    """Two worker processes on PostgreSQL (scan ingest is CPU-bound Python: two cores serve
+    more scans with two, README "Production server"); one on SQLite, whose writers queue in
+    one process."""
+    return 1 if database_url.startswith("sqlite") else 2
 
 
 class ConfigError(ValueError):
