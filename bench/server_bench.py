@@ -245,7 +245,6 @@ def load_main(spec_json: str) -> int:
 
 
 def serve_main(variant: str, host: str, port: int, workers: int) -> int:
-    import uvicorn
 
     from inventory_svc import server
     from inventory_svc.config import Settings
@@ -254,21 +253,8 @@ def serve_main(variant: str, host: str, port: int, workers: int) -> int:
     if variant == "uvicorn-httptools":
         server.run(settings, host, port, workers)  # exactly what `inventory-svc serve` runs
         return 0
-    options = server.server_options(settings)
-    options.update(http=server.GuardedH11Protocol, loop="asyncio")  # `serve` before
-    if workers > 1:
-        uvicorn.run(
-            "inventory_svc.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            **options,
-        )
-    else:
-        from inventory_svc.app import create_app
-
-        uvicorn.run(create_app(settings), host=host, port=port, **options)
+    # `serve` before: h11 on the asyncio loop
+    server.run(settings, host, port, workers, http=server.GuardedH11Protocol, loop="asyncio")
     return 0
 
 

@@ -195,8 +195,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def run(settings: Settings, host: str, port: int, workers: int) -> None:
-    options = server_options(settings)
+def run(settings: Settings, host: str, port: int, workers: int, **overrides: Any) -> None:
+    """Serve the app; `overrides` replace server options (bench/server_bench.py compares)."""
+    options = {**server_options(settings), **overrides}
     if workers > 1:
         # Each worker process builds its own app (and engine) from the same environment.
         uvicorn.run(
