@@ -118,6 +118,11 @@ async def driver_connection(session: AsyncSession) -> Any:
     hot path: asyncpg prepares and caches them itself, with none of SQLAlchemy's per-call
     work. No transaction is begun for it: a statement sent here outside one the session
     opened is a transaction of its own (autocommit)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
+    driver = session.info.get(_DRIVER)
+    if driver is None:  # once per session: each of these calls is a greenlet switch
+        connection = await session.connection()
+        driver = session.info[_DRIVER] = (await connection.get_raw_connection()).driver_connection
+    return driver
+
+
+_DRIVER = "inventory_driver_connection"

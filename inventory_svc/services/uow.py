@@ -71,8 +71,7 @@ class Transactions:
             started = time.perf_counter()
             async with self.sessions() as session:
                 uow = UnitOfWork(session, actor, self.clock)
-                await session.begin()
-                await session.connection()  # checked out now: the wait is measured
+                await session.connection()  # begun and checked out now: the wait is measured
                 observe_pool_wait(time.perf_counter() - started)
                 try:
                     result = await use_case(uow, *args, **kwargs)
