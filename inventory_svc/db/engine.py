@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeAlias
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -41,8 +42,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             pool_timeout=settings.db_pool_timeout,
-            # No ping per checkout (a round trip each time): a connection found dead when
-            # used is discarded and the unit of work runs again on a fresh one.
+            # No ping per checkout (a round trip each time): a connection the server closed
+            # is known closed without one (below); one that dies in use is discarded and the
+            # unit of work runs again on a fresh one.
             pool_pre_ping=False,
             connect_args={
                 "timeout": settings.db_pool_timeout,  # establishing a connection
@@ -56,7 +58,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
             },
         )
     event.listen(engine.sync_engine, "handle_error", refuse_unstorable_values)
+    if not settings.is_sqlite:
+        event.listen(engine.sync_engine, "checkout", _discard_closed_connections)
     return engine
+
+
+def _discard_closed_connections(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pre-ping without the round trip: a connection the server closed while it sat in the
+    pool (a restart, a failover, `pg_terminate_backend`) has already been told so by the
+    event loop, so asyncpg knows it is closed. The pool then connects afresh instead of
+    handing out a dead connection (SQLAlchemy's pessimistic disconnect handling)."""
+    driver = dbapi_connection.driver_connection
+    if driver is None or driver.is_closed():
+        raise DisconnectionError("the database closed this pooled connection")
 
 
 def _make_sqlite_serialise_writers(engine: AsyncEngine, busy_timeout_ms: int) -> None:
