@@ -22,6 +22,13 @@ from inventory_svc.api.problems import EXCEPTION_HANDLERS
 from inventory_svc.api.routes.events import EventController
 from inventory_svc.api.routes.items import ItemController
 from inventory_svc.api.routes.locations import LocationController, SupplierController
+from inventory_svc.api.routes.reorders import (
+    ParLevelController,
+    PickListController,
+    PurchaseOrderController,
+    ReorderListController,
+    SupplierItemController,
+)
 from inventory_svc.api.routes.scans import ScanController
 from inventory_svc.api.routes.stock import StockController
 from inventory_svc.api.routes.system import health, ready
@@ -63,6 +70,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SupplierController,
             ScanController,
             StockController,
+            SupplierItemController,
+            ParLevelController,
+            ReorderListController,
+            PurchaseOrderController,
+            PickListController,
         ],
         security=[{"apiKey": []}],
     )

@@ -268,3 +268,122 @@ class EventFeed(Base):
     __tablename__ = "event_feed"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SupplierItem(Base):
+    """A supplier's terms for an item. Whether it is the preferred supplier is the item's
+    `preferred_supplier_id` (one truth). Money is integer cents per base unit."""
+
+    __tablename__ = "supplier_items"
+    __table_args__ = (
+        UniqueConstraint("supplier_id", "item_id", name="uq_supplier_items_supplier_item"),
+        CheckConstraint("pack_size > 0", name="pack_size_positive"),
+        CheckConstraint("min_order_quantity > 0", name="min_order_positive"),
+        CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
+        CheckConstraint("unit_cost_cents >= 0", name="cost_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    supplier_item_code: Mapped[str | None] = mapped_column(_text(limits.SUPPLIER_ITEM_CODE))
+    pack_size: Mapped[int] = mapped_column(Integer, default=1)
+    min_order_quantity: Mapped[int] = mapped_column(Integer, default=1)
+    lead_time_days: Mapped[int] = mapped_column(Integer, default=0)
+    unit_cost_cents: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+class ParLevel(Base):
+    """Fill-to level per (item, location); replenished from a supplier, another location, or
+    (neither) the item's preferred supplier."""
+
+    __tablename__ = "par_levels"
+    __table_args__ = (
+        UniqueConstraint("item_id", "location_id", name="uq_par_levels_item_location"),
+        CheckConstraint("reorder_point >= 0 AND reorder_point <= par", name="reorder_within_par"),
+        CheckConstraint("max_level IS NULL OR par <= max_level", name="par_within_max"),
+        CheckConstraint(
+            "source_supplier_id IS NULL OR source_location_id IS NULL", name="one_source"
+        ),
+        Index("ix_par_levels_location_item", "location_id", "item_id"),
+        Index("ix_par_levels_source_location", "source_location_id", "item_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    par: Mapped[int] = mapped_column(Integer)
+    reorder_point: Mapped[int] = mapped_column(Integer)
+    max_level: Mapped[int | None] = mapped_column(Integer)
+    source_supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    source_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+class PurchaseOrder(Base):
+    __tablename__ = "purchase_orders"
+    __table_args__ = (
+        Index("ix_purchase_orders_location_status", "location_id", "status"),
+        Index("ix_purchase_orders_supplier_status", "supplier_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(_text(limits.PO_NUMBER), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    status: Mapped[str] = mapped_column(_text(limits.PO_STATUS))
+    supplier_reference: Mapped[str | None] = mapped_column(_text(limits.SUPPLIER_REFERENCE))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class PurchaseOrderLine(Base):
+    """Quantities in base units: `confirmed` is null until the supplier acknowledges;
+    `received` is filled by receive scans naming the PO."""
+
+    __tablename__ = "purchase_order_lines"
+    __table_args__ = (
+        UniqueConstraint("purchase_order_id", "line", name="uq_purchase_order_lines_po_line"),
+        CheckConstraint("ordered > 0", name="ordered_positive"),
+        CheckConstraint("received >= 0 AND backordered >= 0", name="not_negative"),
+        Index("ix_purchase_order_lines_item", "item_id", "purchase_order_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purchase_order_id: Mapped[int] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="CASCADE")
+    )
+    line: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    ordered: Mapped[int] = mapped_column(Integer)
+    confirmed: Mapped[int | None] = mapped_column(Integer)
+    backordered: Mapped[int] = mapped_column(Integer, default=0)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    unit_cost_cents: Mapped[int | None] = mapped_column(Integer)
+
+
+class PickList(Base):
+    """A refill run for one location from its par levels' source locations."""
+
+    __tablename__ = "pick_lists"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    status: Mapped[str] = mapped_column(_text(limits.PICK_LIST_STATUS))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class PickListLine(Base):
+    """`picked` is filled by transfer scans naming the pick list."""
+
+    __tablename__ = "pick_list_lines"
+    __table_args__ = (
+        UniqueConstraint("pick_list_id", "line", name="uq_pick_list_lines_list_line"),
+        CheckConstraint("requested > 0 AND picked >= 0", name="quantities"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pick_list_id: Mapped[int] = mapped_column(ForeignKey("pick_lists.id", ondelete="CASCADE"))
+    line: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    source_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    requested: Mapped[int] = mapped_column(Integer)
+    picked: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from inventory_svc.demo import data
 from inventory_svc.domain.ledger import Action
 from inventory_svc.domain.vocabulary import IdentifierKind
-from inventory_svc.services import catalog
+from inventory_svc.services import catalog, reorders
 from inventory_svc.services.actors import Actor
 from inventory_svc.services.scans import ScanRequest, ingest_scan
 from inventory_svc.services.uow import Transactions, UnitOfWork
@@ -44,8 +44,9 @@ async def load_demo(transactions: Transactions, actor: Actor) -> dict[str, int] 
             location.parent,
         )
     gtins: dict[str, str] = {}
+    item_ids: dict[str, int] = {}
     for item in data.ITEMS:
-        await transactions.run(
+        created = await transactions.run(
             actor,
             catalog.create_item,
             catalog.ItemInput(
@@ -60,6 +61,7 @@ async def load_demo(transactions: Transactions, actor: Actor) -> dict[str, int] 
                 ],
             ),
         )
+        item_ids[item.key] = created.id
         gtins[item.key] = next(
             i.value for i in item.identifiers if i.kind == IdentifierKind.GTIN and i.units == 1
         )
@@ -74,9 +76,65 @@ async def load_demo(transactions: Transactions, actor: Actor) -> dict[str, int] 
             device=DEVICE,
         )
         await ingest_scan(transactions, request, actor=actor, idempotency_key=f"demo-stock-{n}")
+    await _load_reorders(transactions, actor, item_ids, gtins)
     return {
         "suppliers": len(data.SUPPLIERS),
         "locations": len(data.LOCATIONS),
         "items": len(data.ITEMS),
         "stock_rows": len(data.STOCK),
+        "par_levels": len(data.PAR_LEVELS),
     }
+
+
+async def _load_reorders(
+    transactions: Transactions, actor: Actor, item_ids: dict[str, int], gtins: dict[str, str]
+) -> None:
+    """Supplier terms, par levels (satellites and the ADC refilled from the storeroom) and
+    a month of usage: receipts and issues booked in the past, so the reorder list shows
+    daily usage and days of supply."""
+    for terms in data.SUPPLIER_ITEMS:
+        await transactions.run(
+            actor,
+            reorders.put_supplier_item,
+            reorders.SupplierItemInput(
+                supplier=terms.supplier,
+                item=item_ids[terms.item],
+                supplier_item_code=terms.code,
+                pack_size=terms.pack_size,
+                min_order_quantity=terms.min_order_quantity,
+                lead_time_days=terms.lead_time_days,
+                unit_cost_cents=terms.unit_cost_cents,
+                preferred=True,
+            ),
+        )
+    await transactions.run(
+        actor,
+        reorders.put_par_levels,
+        [
+            reorders.ParLevelInput(
+                item=item_ids[item],
+                location=location,
+                par=par,
+                reorder_point=reorder_point,
+                source_location=data.PAR_SOURCES.get(location),
+            )
+            for item, location, par, reorder_point in data.PAR_LEVELS
+        ],
+    )
+    now = transactions.clock.now()
+    today = transactions.clock.today(now)
+    for n, use in enumerate(data.USAGE, start=1):
+        expiry = today + timedelta(days=use.expiry_offset_days)
+        code = f"]d201{gtins[use.item]}17{expiry:%y%m%d}10{use.lot}"
+        for action, minutes in ((Action.RECEIVE, 0), (Action.ISSUE, 5)):
+            request = ScanRequest(
+                code=code,
+                action=action,
+                location=use.location,
+                quantity=use.quantity,
+                device=DEVICE,
+                scanned_at=now - timedelta(days=use.days_ago, minutes=-minutes),
+            )
+            await ingest_scan(
+                transactions, request, actor=actor, idempotency_key=f"demo-usage-{n}-{action}"
+            )

@@ -23,13 +23,18 @@ __all__ = [
     "ITEMS",
     "LOCATIONS",
     "PAR_LEVELS",
+    "PAR_SOURCES",
     "STOCK",
     "SUPPLIERS",
+    "SUPPLIER_ITEMS",
+    "USAGE",
     "DemoIdentifier",
     "DemoItem",
     "DemoLocation",
     "DemoStock",
     "DemoSupplier",
+    "DemoSupplierItem",
+    "DemoUsage",
     "gtin_for_ndc",
 ]
 
@@ -746,3 +751,95 @@ PAR_LEVELS: tuple[tuple[str, str, int, int], ...] = (
     ("pantoprazole-40mg-iv", "ADC-4W", 8, 5),  # 4 on hand: below reorder point
     ("insulin-regular-u100-10ml", "ADC-4W", 4, 2),
 )
+
+
+# --- reorders: supplier terms, where par levels are refilled from, usage history -------------
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSupplierItem:
+    item: str
+    supplier: str
+    code: str  # the supplier's catalogue number
+    pack_size: int  # base units per orderable pack
+    min_order_quantity: int  # base units
+    lead_time_days: int
+    unit_cost_cents: int  # per base unit
+
+
+LEAD_TIME_DAYS = {"cardinal": 2, "mckesson": 3, "cencora": 5}
+UNIT_COST_CENTS = {
+    "sugammadex-200mg-2ml": 9_850,
+    "rocuronium-50mg-5ml": 1_240,
+    "propofol-200mg-20ml": 310,
+    "epinephrine-1mg-10ml": 1_875,
+    "enoxaparin-40mg-0.4ml": 620,
+    "insulin-regular-u100-10ml": 4_400,
+    "acetaminophen-325mg-tab": 4,
+    "pantoprazole-40mg-iv": 520,
+}
+
+
+def _supplier_items() -> tuple[DemoSupplierItem, ...]:
+    """Each item from its supplier, ordered in cartons (its largest identifier's units)."""
+    terms = []
+    for n, item in enumerate(ITEMS, start=1):
+        pack = max(i.units for i in item.identifiers)
+        terms.append(
+            DemoSupplierItem(
+                item=item.key,
+                supplier=item.supplier,
+                code=f"{item.supplier[:3].upper()}-{40_000 + n * 17}",
+                pack_size=pack,
+                min_order_quantity=pack,
+                lead_time_days=LEAD_TIME_DAYS[item.supplier],
+                unit_cost_cents=UNIT_COST_CENTS.get(item.key, 350),
+            )
+        )
+    return tuple(terms)
+
+
+SUPPLIER_ITEMS: tuple[DemoSupplierItem, ...] = _supplier_items()
+
+# Satellites and the ADC are refilled from the main storeroom (pick lists, transfers); the
+# storeroom's bins are bought from each item's preferred supplier.
+PAR_SOURCES: dict[str, str] = {
+    "SAT-ICU": "MAIN-STORE",
+    "SAT-ED": "MAIN-STORE",
+    "SAT-OR": "MAIN-STORE",
+    "ADC-4W": "MAIN-STORE",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUsage:
+    """Units of a lot received and given to patients `days_ago` days back: the ledger's
+    usage history (stock on hand is unchanged)."""
+
+    item: str
+    location: str
+    lot: str
+    expiry_offset_days: int
+    quantity: int
+    days_ago: int
+
+
+def _usage() -> tuple[DemoUsage, ...]:
+    lots = {
+        (s.item, s.location): s for s in STOCK if s.expiry_offset_days > 60
+    }  # a lot each place holds, well in date
+    rows = []
+    for n, (item, location, _par, reorder_point) in enumerate(PAR_LEVELS):
+        stock = lots.get((item, location))
+        if stock is not None:
+            for k, days_ago in enumerate(((n * 7) % 25 + 1, (n * 11) % 25 + 2)):
+                quantity = max(1, reorder_point // (2 + k))
+                rows.append(
+                    DemoUsage(
+                        item, location, stock.lot, stock.expiry_offset_days, quantity, days_ago
+                    )
+                )
+    return tuple(rows)
+
+
+USAGE: tuple[DemoUsage, ...] = _usage()

@@ -135,6 +135,13 @@ class UnknownSupplier(DomainError):
     title = "No such supplier"
 
 
+class InvalidTransition(Conflict):
+    """A purchase order (session, count) asked to take a step its status does not allow."""
+
+    code = "invalid_transition"
+    title = "Not allowed in this status"
+
+
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
     title = "Idempotency-Key already used for a different request"

@@ -22,6 +22,9 @@ class EventType(StrEnum):
     SUPPLIER_CHANGED = "supplier.changed"
     KEY_CREATED = "key.created"
     KEY_REVOKED = "key.revoked"
+    PURCHASE_ORDER_SUBMITTED = "purchase_order.submitted"
+    PURCHASE_ORDER_ACKNOWLEDGED = "purchase_order.acknowledged"
+    PURCHASE_ORDER_CANCELLED = "purchase_order.cancelled"
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,6 +137,27 @@ ERROR_CODE = Text(64)
 API_KEY_NAME = Text(200)
 ROLE = Text(32)
 
+# --- reorders: supplier items, par levels, purchase orders ------------------------------------
+
+PAR_QUANTITY = IntRange(0, 10_000_000)
+"""Par, reorder point and max of a par level, in base units."""
+PACK_SIZE = IntRange(1, 100_000)
+"""Base units per orderable pack: what order quantities are rounded up to."""
+MIN_ORDER_QUANTITY = IntRange(1, 10_000_000)
+LEAD_TIME_DAYS = IntRange(0, 365)
+COST_CENTS = IntRange(0, 100_000_000)
+"""Money is integer cents everywhere (a base unit's cost; a line's cost is BIGINT)."""
+ORDER_QUANTITY = IntRange(0, 10_000_000)
+"""Base units on one purchase order line (ordered, confirmed, backordered)."""
+USAGE_DAYS = IntRange(1, 365)
+MAX_PO_LINES = 1000
+MAX_PAR_LEVELS_PER_REQUEST = 10_000
+SUPPLIER_ITEM_CODE = Text(64, description="The supplier's own catalogue number for the item.")
+PO_NUMBER = Text(32, description="A purchase order's number, e.g. PO-000042.")
+SUPPLIER_REFERENCE = Text(200, description="The supplier's reference for its acknowledgement.")
+PO_STATUS = Text(32)
+PICK_LIST_STATUS = Text(32)
+
 MAX_IDENTIFIERS_PER_ITEM = 50
 """A product has a handful of identifiers (unit, inner pack, carton, NDC, internal)."""
 

@@ -12,7 +12,13 @@ from typing import Any, Literal
 import msgspec
 
 from inventory_svc.domain.roles import Role
-from inventory_svc.domain.vocabulary import IdentifierKind, LotStatus, ScanStatus
+from inventory_svc.domain.vocabulary import (
+    IdentifierKind,
+    LotStatus,
+    PickListStatus,
+    PurchaseOrderStatus,
+    ScanStatus,
+)
 
 
 class EventRecord(msgspec.Struct):
@@ -175,3 +181,119 @@ class ScanRecord(msgspec.Struct):
     idempotency_key: str | None
     scanned_at: datetime | None
     recorded_at: datetime
+
+
+class SupplierItemOut(msgspec.Struct):
+    """A supplier's terms for one item. Money is integer cents; quantities base units."""
+
+    supplier: str
+    item: ItemRef
+    supplier_item_code: str | None
+    pack_size: int
+    min_order_quantity: int
+    lead_time_days: int
+    unit_cost_cents: int | None
+    preferred: bool
+    """The item's preferred supplier (what replenishes a par level without a `source`)."""
+
+
+class ParSource(msgspec.Struct, omit_defaults=True):
+    """Where a par level is replenished from: a supplier (purchase orders) or a location
+    (internal refills by transfer). Both absent: the item's preferred supplier."""
+
+    supplier: str | None = None
+    location: str | None = None
+
+
+class ParLevelOut(msgspec.Struct):
+    item: ItemRef
+    location: str
+    par: int
+    reorder_point: int
+    max: int | None
+    source: ParSource | None
+
+
+class ReorderLine(msgspec.Struct):
+    """One line of the reorder list; every number is explained in the README."""
+
+    item: ItemRef
+    location: str
+    on_hand: int
+    """Usable on hand: not expired, recalled, quarantined or expiring within the lead time."""
+    on_order: int
+    reorder_point: int
+    par: int
+    max: int | None
+    suggested_quantity: int
+    daily_usage: float
+    days_of_supply: float | None
+    supplier: str | None
+    source_location: str | None
+    supplier_item_code: str | None
+    pack_size: int
+    min_order_quantity: int
+    lead_time_days: int
+    unit_cost_cents: int | None
+    line_cost_cents: int | None
+    used_in_window: int
+    usage_days: int
+
+
+class PurchaseOrderLineOut(msgspec.Struct):
+    line: int
+    item: ItemRef
+    ordered: int
+    confirmed: int | None
+    backordered: int
+    received: int
+    outstanding: int
+    supplier_item_code: str | None
+    unit_cost_cents: int | None
+
+
+class PurchaseOrderOut(msgspec.Struct):
+    id: int
+    """For paging (`after=`); the PO is named by its `number`."""
+    number: str
+    status: PurchaseOrderStatus
+    supplier: str
+    location: str
+    supplier_reference: str | None
+    created_at: datetime
+    submitted_at: datetime | None
+    acknowledged_at: datetime | None
+    cancelled_at: datetime | None
+    lines: list[PurchaseOrderLineOut]
+    total_cost_cents: int | None
+
+
+class PickSuggestion(msgspec.Struct):
+    """Take `quantity` of this lot from this bin (FEFO)."""
+
+    location: str
+    lot: str
+    expiry: date | None
+    quantity: int
+
+
+class PickListLineOut(msgspec.Struct):
+    line: int
+    item: ItemRef
+    source_location: str
+    requested: int
+    picked: int
+    remaining: int
+    short: int
+    """Units of `remaining` the source does not hold usable now."""
+    suggestions: list[PickSuggestion]
+
+
+class PickListOut(msgspec.Struct):
+    id: int
+    location: str
+    status: PickListStatus
+    created_at: datetime
+    completed_at: datetime | None
+    lines: list[PickListLineOut]
+    """In walking order: by the first bin each line visits."""

@@ -62,6 +62,22 @@ class ScanStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class PurchaseOrderStatus(StrEnum):
+    """A purchase order's lifecycle (domain/purchasing.py says which step may follow which)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACKNOWLEDGED = "acknowledged"
+    PARTIALLY_RECEIVED = "partially_received"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+class PickListStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+
+
 class Schedule(StrEnum):
     """US DEA controlled-substance schedules."""
 

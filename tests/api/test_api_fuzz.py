@@ -258,7 +258,13 @@ def _hostile_values(api: Api, operation: Any) -> None:
     document = api.schema.raw_schema
     definition = document["paths"][operation.path][operation.method.lower()]
     method = operation.method.upper()
-    examples = {"item_id": "1", "code": "MAIN-A1", "path": "openapi.json"}
+    examples = {
+        "item_id": "1",
+        "code": "MAIN-A1",
+        "path": "openapi.json",
+        "pick_list_id": "1",
+        "number": "PO-000001",
+    }
     path_values = {
         p["name"]: examples.get(p["name"], "1")
         for p in definition.get("parameters", [])
@@ -333,6 +339,8 @@ def _options_and_head(api: Api) -> None:
     examples: dict[str, Callable[[str], str]] = {
         "{item_id}": lambda p: p.replace("{item_id}", "1"),
         "{code}": lambda p: p.replace("{code}", "MAIN-A1"),
+        "{pick_list_id}": lambda p: p.replace("{pick_list_id}", "1"),
+        "{number}": lambda p: p.replace("{number}", "PO-000001"),
     }
     paths = [*api.schema.raw_schema["paths"], "/schema", "/schema/openapi.json"]
     for template in paths:

@@ -428,6 +428,8 @@ def _every_path() -> list[str]:
         "{code:str}": "SHELF",
         "{path:str}": "anything",
         "{file_path:path}": "/swagger-ui.css",
+        "{number:str}": "PO-000001",
+        "{pick_list_id:int}": "1",
     }
     paths = []
     for route in app.routes:
@@ -451,7 +453,10 @@ async def test_options_answers_allow_and_head_is_not_allowed_on_every_route(
     for path in EVERY_PATH:
         options = await client.options(path, headers=headers)
         assert options.status_code == 204, (path, options.text)
-        assert "GET" in options.headers["allow"] or "POST" in options.headers["allow"], path
+        # Litestar lists the methods of one handler of a path, not all (a known gap: GET and
+        # POST on one path answer "OPTIONS, POST"); at least one real method is there.
+        allowed = set(options.headers["allow"].split(", ")) - {"OPTIONS"}
+        assert allowed & {"GET", "POST", "PUT", "PATCH", "DELETE"}, path
         head = await client.head(path, headers=headers)
         if path.startswith("/schema/assets/"):  # static files answer HEAD, as files should
             assert head.status_code == 200, path

@@ -39,6 +39,7 @@ SCANNING = frozenset({Role.SCANNER, Role.SPECIALIST, Role.MANAGER, Role.ADMIN})
 TRANSFERRING = frozenset({Role.SPECIALIST, Role.MANAGER, Role.ADMIN})
 EDITING = frozenset({Role.MANAGER, Role.ADMIN})
 EVENT_READERS = frozenset({Role.MANAGER, Role.INTEGRATION, Role.ADMIN})
+ACKNOWLEDGING = frozenset({Role.MANAGER, Role.INTEGRATION, Role.ADMIN})
 
 Body = Callable[[Role], dict[str, Any]]
 
@@ -102,6 +103,59 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/stock"): Case("/api/v1/stock?location=SHELF", EVERYONE),
     ("GET", "/api/v1/movements"): Case("/api/v1/movements?lot=R1", EVERYONE),
     ("GET", "/api/v1/events"): Case("/api/v1/events?type=stock.*", EVENT_READERS),
+    # Reorders. Item 1 is the one item _reference_data creates; {po_*} are its orders.
+    ("GET", "/api/v1/supplier-items"): Case("/api/v1/supplier-items?supplier=SUP", EVERYONE),
+    ("PUT", "/api/v1/supplier-items"): Case(
+        "/api/v1/supplier-items",
+        EDITING,
+        200,
+        lambda role: {"supplier": "SUP", "item": 1, "pack_size": 5},
+    ),
+    ("GET", "/api/v1/par-levels"): Case("/api/v1/par-levels?location=SHELF", EVERYONE),
+    ("PUT", "/api/v1/par-levels"): Case(
+        "/api/v1/par-levels",
+        EDITING,
+        200,
+        lambda role: {"item": 1, "location": "SHELF", "par": 80, "reorder_point": 60},
+    ),
+    ("GET", "/api/v1/reorder-list"): Case("/api/v1/reorder-list?location=SHELF", EVERYONE),
+    ("GET", "/api/v1/purchase-orders"): Case("/api/v1/purchase-orders?status=draft", EVERYONE),
+    ("POST", "/api/v1/purchase-orders"): Case(
+        "/api/v1/purchase-orders",
+        EDITING,
+        201,
+        lambda role: {"supplier": "SUP", "location": "MAIN", "lines": [{"item": 1, "ordered": 5}]},
+    ),
+    ("GET", "/api/v1/purchase-orders/{number:str}"): Case(
+        "/api/v1/purchase-orders/{po_draft}", EVERYONE
+    ),
+    ("PATCH", "/api/v1/purchase-orders/{number:str}"): Case(
+        "/api/v1/purchase-orders/{po_draft}",
+        EDITING,
+        200,
+        lambda role: {"lines": [{"item": 1, "ordered": 7}]},
+    ),
+    ("POST", "/api/v1/purchase-orders/{number:str}/submit"): Case(
+        "/api/v1/purchase-orders/{po_draft}/submit", EDITING
+    ),
+    ("POST", "/api/v1/purchase-orders/{number:str}/cancel"): Case(
+        "/api/v1/purchase-orders/{po_to_cancel}/cancel", EDITING
+    ),
+    ("POST", "/api/v1/purchase-orders/{number:str}/acknowledge"): Case(
+        "/api/v1/purchase-orders/{po_submitted}/acknowledge",
+        ACKNOWLEDGING,
+        200,
+        lambda role: {"supplier_reference": f"ack-{role.value}"},
+    ),
+    ("POST", "/api/v1/pick-lists"): Case(
+        "/api/v1/pick-lists",
+        TRANSFERRING,
+        201,
+        lambda role: {"from_reorder_list": {"location": "SAT"}},
+    ),
+    ("GET", "/api/v1/pick-lists/{pick_list_id:int}"): Case(
+        "/api/v1/pick-lists/{pick_list}", EVERYONE
+    ),
 }
 
 # Scan actions whose permission goes beyond plain scanning (POST /scans is one route).
@@ -140,7 +194,29 @@ async def _reference_data(client: AsyncTestClient[Any], admin: dict[str, str]) -
     await make_location(client, admin, "SAT", "satellite")
     received = await scan(client, admin, STOCK_CODE, "receive", "SHELF", quantity=50)
     assert received.status_code == 201, received.text
-    return {"item": item["id"]}
+    assert item["id"] == 1  # the reorder routes' bodies name it
+    supplier = await client.post(
+        "/api/v1/suppliers", json={"code": "SUP", "name": "Supplier"}, headers=admin
+    )
+    assert supplier.status_code == 201, supplier.text
+    orders = {}
+    for name in ("po_draft", "po_to_cancel", "po_submitted"):
+        order = await client.post(
+            "/api/v1/purchase-orders",
+            json={"supplier": "SUP", "location": "MAIN", "lines": [{"item": 1, "ordered": 5}]},
+            headers=admin,
+        )
+        assert order.status_code == 201, order.text
+        orders[name] = order.json()["number"]
+    submitted = await client.post(
+        f"/api/v1/purchase-orders/{orders['po_submitted']}/submit", headers=admin
+    )
+    assert submitted.status_code == 200, submitted.text
+    pick_list = await client.post(
+        "/api/v1/pick-lists", json={"from_reorder_list": {"location": "SAT"}}, headers=admin
+    )
+    assert pick_list.status_code == 201, pick_list.text
+    return {"item": item["id"], **orders, "pick_list": pick_list.json()["id"]}
 
 
 async def _call(
