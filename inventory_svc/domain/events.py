@@ -25,6 +25,8 @@ class EventType(StrEnum):
     PURCHASE_ORDER_SUBMITTED = "purchase_order.submitted"
     PURCHASE_ORDER_ACKNOWLEDGED = "purchase_order.acknowledged"
     PURCHASE_ORDER_CANCELLED = "purchase_order.cancelled"
+    PURCHASE_ORDER_PARTIALLY_RECEIVED = "purchase_order.partially_received"
+    PURCHASE_ORDER_RECEIVED = "purchase_order.received"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,12 @@ from inventory_svc.domain import limits, reorder
 from inventory_svc.domain.clock import SiteClock
 from inventory_svc.domain.errors import BadRequest, InvalidTransition, NotFound
 from inventory_svc.domain.events import EventType
-from inventory_svc.domain.purchasing import Acknowledgement, PoAction, acknowledge_lines
+from inventory_svc.domain.purchasing import (
+    Acknowledgement,
+    PoAction,
+    acknowledge_lines,
+    apply_receipt,
+)
 from inventory_svc.domain.purchasing import check_transition as _check
 from inventory_svc.domain.records import PurchaseOrderOut
 from inventory_svc.domain.vocabulary import PurchaseOrderStatus
@@ -255,3 +260,34 @@ async def list_purchase_orders(
         after=after,
         limit=limit,
     )
+
+
+_RECEIPT_EVENTS = {
+    PurchaseOrderStatus.PARTIALLY_RECEIVED: EventType.PURCHASE_ORDER_PARTIALLY_RECEIVED,
+    PurchaseOrderStatus.RECEIVED: EventType.PURCHASE_ORDER_RECEIVED,
+}
+
+
+async def receive_against(
+    uow: UnitOfWork, number: str, item_id: int, quantity: int
+) -> list[tuple[str, str]]:
+    """A `receive` scan naming the PO, in the scan's unit of work: the PO is locked, its
+    lines fill (domain/purchasing.apply_receipt), its status follows (with its event), and
+    the receipt's warnings (`not_on_order`, `over_received`) go on the scan. A draft,
+    cancelled or received PO refuses the scan (409 invalid_transition)."""
+    head = await _head(uow, number)
+    receipt = apply_receipt(
+        number, head.status, await purchasing_db.lines(uow.session, head.id), item_id, quantity
+    )
+    if receipt.filled:
+        await purchasing_db.store_quantities(uow.session, head.id, receipt.lines)
+    if receipt.status != head.status:  # an event per step of the lifecycle, not per carton
+        await purchasing_db.set_status(
+            uow.session,
+            head.id,
+            receipt.status,
+            **purchasing_db.stamp(uow.now, receipt.status),
+        )
+        order = await _get(uow.session, number)
+        uow.emit(_RECEIPT_EVENTS[receipt.status], {"purchase_order": order})
+    return [(warning.code, warning.detail) for warning in receipt.warnings]

@@ -26,7 +26,7 @@ from inventory_svc.domain.ledger import (
     route_for,
 )
 from inventory_svc.domain.records import BalanceLine, BarcodeOut, ItemRef, Warning
-from inventory_svc.services import reports
+from inventory_svc.services import purchasing, reports
 from inventory_svc.services.actors import Actor
 from inventory_svc.services.uow import UnitOfWork
 
@@ -156,6 +156,12 @@ async def move_stock(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> N
         net_issued=net_issued,
         today=ctx.today,
     )
+    if request.purchase_order is not None and route.may_create_lot:
+        # A receipt against a PO: one transaction with the PO's lines (rarer than scans
+        # that move stock in the building; the plain receipt keeps its two round trips).
+        effect.warnings += _warnings(
+            await purchasing.receive_against(uow, request.purchase_order, item_id, quantity)
+        )
     if (new := plan.new_lot) is not None:
         lot_id = await moves.create_lot(uow.session, item_id, new.lot_number, new.expiry)
         plan = replace(plan, legs=(replace(new, lot_id=lot_id),))

@@ -575,3 +575,74 @@ async def test_a_pick_list_suggests_fefo_lots_from_the_source_in_bin_order(
         "/api/v1/pick-lists", json={"from_reorder_list": {"location": "NOPE"}}, headers=admin
     )
     assert_problem(unknown, 422, "unknown_location")
+
+
+async def test_receive_scans_naming_a_po_fill_its_lines_and_finish_it(
+    client: Client, keys: Keys
+) -> None:
+    """Partial, then complete; an item not on the PO and an over-receipt are warnings on the
+    scan (stock is still booked); a draft PO and an unknown one refuse the scan unbooked."""
+    admin = await keys.header(Role.ADMIN)
+    item = (await _setup(client, admin))["item"]
+    other = await make_item(
+        client, admin, "Atropine", [{"kind": "gtin", "value": "00300000000018", "units": 1}]
+    )
+    created = await client.post(
+        "/api/v1/purchase-orders",
+        json={"supplier": "CARD", "location": "MAIN", "lines": [{"item": item, "ordered": 30}]},
+        headers=admin,
+    )
+    number = created.json()["number"]
+    code = gs1(EPINEPHRINE_GTIN, lot="PO1", expiry=TODAY + timedelta(days=300))
+
+    draft = await scan(client, admin, code, "receive", "MAIN", quantity=5, purchase_order=number)
+    assert_problem(draft, 409, "invalid_transition")
+    unknown = await scan(
+        client, admin, code, "receive", "MAIN", quantity=5, purchase_order="PO-999999"
+    )
+    assert_problem(unknown, 404, "not_found")
+    assert (
+        await client.get("/api/v1/stock", params={"location": "MAIN"}, headers=admin)
+    ).json() == []
+
+    assert (
+        await client.post(f"/api/v1/purchase-orders/{number}/submit", headers=admin)
+    ).status_code == 200
+    first = await scan(client, admin, code, "receive", "MAIN", quantity=20, purchase_order=number)
+    assert first.status_code == 201, first.text
+    assert first.json()["warnings"] == []
+    po = (await client.get(f"/api/v1/purchase-orders/{number}", headers=admin)).json()
+    assert (po["status"], po["lines"][0]["received"], po["lines"][0]["outstanding"]) == (
+        "partially_received",
+        20,
+        10,
+    )
+    stray = await scan(
+        client,
+        admin,
+        gs1("00300000000018", lot="X1", expiry=TODAY + timedelta(days=300)),
+        "receive",
+        "MAIN",
+        purchase_order=number,
+    )
+    assert stray.status_code == 201, stray.text
+    assert [w["code"] for w in stray.json()["warnings"]] == ["not_on_order"]
+    last = await scan(client, admin, code, "receive", "MAIN", quantity=12, purchase_order=number)
+    assert last.status_code == 201, last.text
+    assert [w["code"] for w in last.json()["warnings"]] == ["over_received"]
+    po = (await client.get(f"/api/v1/purchase-orders/{number}", headers=admin)).json()
+    assert (po["status"], po["lines"][0]["received"]) == ("received", 32)
+    after = await scan(client, admin, code, "receive", "MAIN", purchase_order=number)
+    assert_problem(after, 409, "invalid_transition")
+
+    stock = (await client.get("/api/v1/stock", params={"location": "MAIN"}, headers=admin)).json()
+    assert sorted((row["lot"], row["quantity"]) for row in stock) == [("PO1", 32), ("X1", 1)]
+    events = (
+        await client.get("/api/v1/events", params={"type": "purchase_order.*"}, headers=admin)
+    ).json()
+    assert [e["type"] for e in events] == [
+        "purchase_order.submitted",
+        "purchase_order.partially_received",
+        "purchase_order.received",
+    ]
+    assert other["id"] != item

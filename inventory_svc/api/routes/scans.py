@@ -65,9 +65,11 @@ SCAN_PROBLEMS = {
     ),
     401: "unauthorized: missing or unknown API key",
     403: "forbidden: the key's role may not perform this action (recorded)",
+    404: "not_found: the purchase order a receipt names does not exist (recorded)",
     409: (
-        "insufficient_stock, return_exceeds_issued (recorded), or idempotency_key_reused "
-        "(the key names another scan)"
+        "insufficient_stock, return_exceeds_issued, invalid_transition (a receipt naming a "
+        "draft, cancelled or received purchase order; all recorded), or "
+        "idempotency_key_reused (the key names another scan)"
     ),
     422: (
         "bad_barcode, unknown_item, unknown_location, expired_lot, recalled_lot, "
