@@ -22,6 +22,7 @@ ACTIONS = (
     "remove",
     "waste",
     "return",
+    "return_to_supplier",
     "count",
     "lookup",
 )

@@ -43,12 +43,20 @@ class Action(StrEnum):
     REMOVE = "remove"
     WASTE = "waste"
     RETURN = "return"
+    RETURN_TO_SUPPLIER = "return_to_supplier"
     COUNT = "count"
     LOOKUP = "lookup"
 
 
 # Actions whose workflow (kit restock, counts) arrives with its own feature.
-MOVING_ACTIONS = (Action.RECEIVE, Action.ISSUE, Action.TRANSFER, Action.WASTE, Action.RETURN)
+MOVING_ACTIONS = (
+    Action.RECEIVE,
+    Action.ISSUE,
+    Action.TRANSFER,
+    Action.WASTE,
+    Action.RETURN,
+    Action.RETURN_TO_SUPPLIER,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +107,9 @@ _ROUTES: dict[Action, tuple[str | None, str | None]] = {
     Action.ISSUE: (None, CONSUMED),
     Action.WASTE: (None, WASTE),
     Action.RETURN: (CONSUMED, None),
+    # Recalled or short-dated stock sent back for credit (`reference`: the supplier's return
+    # authorisation).
+    Action.RETURN_TO_SUPPLIER: (None, SUPPLIER),
     Action.TRANSFER: (None, None),
 }
 
@@ -143,8 +154,9 @@ def lot_status(expiry: date | None, recalled: bool, today: date) -> LotStatus:
 
 
 def takes_unusable_stock(route: Route, destination_kind: str) -> bool:
-    """Expired and recalled stock may still go to waste or into quarantine, nowhere else."""
-    return route.destination == WASTE or destination_kind == LocationKind.QUARANTINE
+    """Expired and recalled stock may still go to waste, back to the supplier or into
+    quarantine, nowhere else."""
+    return route.destination in (WASTE, SUPPLIER) or destination_kind == LocationKind.QUARANTINE
 
 
 def check_lot_may_move(

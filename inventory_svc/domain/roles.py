@@ -41,6 +41,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 ACTION_PERMISSION: dict[Action, Permission] = {
     Action.TRANSFER: Permission.TRANSFER,
+    Action.RETURN_TO_SUPPLIER: Permission.TRANSFER,
     Action.COUNT: Permission.COUNT,
     Action.RESTOCK: Permission.RESTOCK,
     Action.REMOVE: Permission.RESTOCK,

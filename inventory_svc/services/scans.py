@@ -54,6 +54,9 @@ class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
     to_location: Annotated[str, msgspec.Meta(**limits.LOCATION_REF.constraints)] | None = None
     quantity: Annotated[int, msgspec.Meta(**limits.QUANTITY.constraints)] = 1
     purchase_order: Annotated[str, msgspec.Meta(**limits.REFERENCE.constraints)] | None = None
+    reference: Annotated[str, msgspec.Meta(**limits.REFERENCE.constraints)] | None = None
+    """Kept on the movements: e.g. the supplier's return authorisation of a
+    `return_to_supplier` scan (a receipt's reference is its `purchase_order`)."""
     restock_session: Annotated[int, msgspec.Meta(**limits.SESSION_ID.constraints)] | None = None
     count_session: Annotated[int, msgspec.Meta(**limits.SESSION_ID.constraints)] | None = None
     device: Name | None = None
@@ -154,7 +157,7 @@ async def _apply(
                 barcode=answer["barcode"],
                 scanned_at=row["scanned_at"],
                 recorded_at=uow.now,
-                reference=request.purchase_order,
+                reference=request.reference or request.purchase_order,
             ),
             item_id=effect.item.id,
             answer_head={k: v for k, v in answer.items() if k not in ("movements", "balances")},

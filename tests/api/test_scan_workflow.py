@@ -7,7 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from inventory_svc.db.models import Lot
 from tests.conftest import Keys
 from tests.helpers import (
     EPINEPHRINE_CARTON_GTIN,
@@ -244,3 +247,56 @@ async def test_a_scan_refused_before_it_can_be_read_is_still_recorded(
     ]
     assert log[0]["quantity"] == 0 and log[3]["code"] == "{not json"
     assert await on_hand(client, admin, "MAIN-A1") == {}
+
+
+async def test_expired_and_recalled_stock_goes_back_to_the_supplier_with_its_authorisation(
+    client: AsyncTestClient[Any], keys: Keys, engine: AsyncEngine
+) -> None:
+    """`return_to_supplier` (specialists and up) takes stock from a real location to
+    `@supplier`, expired and recalled lots included (they may go nowhere else but waste and
+    quarantine), FEFO without a lot on the barcode, and keeps the return authorisation."""
+    admin = await _shelf_with_item(client, keys)
+    stale = gs1(EPINEPHRINE_GTIN, lot="OLD", expiry=NEXT_YEAR)
+    pulled = gs1(EPINEPHRINE_GTIN, lot="RCL", expiry=NEXT_YEAR + timedelta(days=30))
+    for code in (stale, pulled):
+        assert (
+            await scan(client, admin, code, "receive", "MAIN-A1", quantity=4)
+        ).status_code == 201
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(Lot).where(Lot.lot_number == "OLD").values(expiry=TODAY - timedelta(days=1))
+        )
+        await conn.execute(update(Lot).where(Lot.lot_number == "RCL").values(recalled=True))
+    refused = await scan(client, admin, stale, "issue", "MAIN-A1")
+    assert refused.status_code == 422 and refused.json()["code"] == "expired_lot"
+
+    scanner = await keys.header("scanner")
+    forbidden = await scan(client, scanner, stale, "return_to_supplier", "MAIN-A1")
+    assert forbidden.status_code == 403 and forbidden.json()["code"] == "forbidden"
+
+    specialist = await keys.header("specialist")
+    sent = await scan(
+        client,
+        specialist,
+        EPINEPHRINE_GTIN,  # no lot: FEFO, the expired lot first, then the recalled one
+        "return_to_supplier",
+        "MAIN-A1",
+        quantity=6,
+        reference="RA-2026-0042",
+    )
+    assert sent.status_code == 201, sent.text
+    assert [(m["lot"], m["to_location"], m["quantity"]) for m in sent.json()["movements"]] == [
+        ("OLD", "@supplier", 4),
+        ("RCL", "@supplier", 2),
+    ]
+    assert await on_hand(client, admin, "MAIN-A1") == {"RCL": 2}
+    movements = (
+        await client.get("/api/v1/movements", params={"location": "MAIN-A1"}, headers=admin)
+    ).json()
+    returned = [m for m in movements if m["kind"] == "return_to_supplier"]
+    assert len(returned) == 2
+    async with engine.connect() as conn:
+        references = await conn.execute(
+            text("SELECT DISTINCT reference FROM movements WHERE kind = 'return_to_supplier'")
+        )
+        assert references.scalars().all() == ["RA-2026-0042"]

@@ -58,6 +58,7 @@ WHERE_FIELDS_GO: dict[tuple[str, str], tuple[Any, ...]] = {
     ("ScanRequest", "to_location"): (Scan.to_location_code, Location.code),
     ("ScanRequest", "quantity"): (Scan.quantity, Movement.quantity),
     ("ScanRequest", "purchase_order"): (Movement.reference,),
+    ("ScanRequest", "reference"): (Movement.reference,),
     ("ScanRequest", "restock_session"): (),
     ("ScanRequest", "count_session"): (),
     ("ScanRequest", "device"): (Scan.device, Movement.device),
