@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from inventory_svc.db.catalog import subtree_ids_query
 from inventory_svc.db.models import Balance, Item, Location, Lot, PickList, PickListLine
 from inventory_svc.db.reorders import location_tree
 from inventory_svc.domain.picking import StockAt
@@ -148,3 +149,49 @@ async def usable_stock(
         if (root, item) in keys:
             found.setdefault((root, item), []).append(StockAt(code, lot, expiry, quantity))
     return found
+
+
+async def lock_for_filling(
+    session: AsyncSession, pick_list_id: int
+) -> tuple[PickListRow, int, list[PickLineRow]] | None:
+    """The pick list (locked until the scan's transaction ends, so two technicians filling
+    it count each unit once), its location's id, and its lines."""
+    row = (
+        await session.execute(
+            select(PickList.location_id).where(PickList.id == pick_list_id).with_for_update()
+        )
+    ).first()
+    if row is None:
+        return None
+    found = await pick_list(session, pick_list_id)
+    assert found is not None
+    return found[0], int(row[0]), found[1]
+
+
+async def within(session: AsyncSession, location_id: int, root_id: int) -> bool:
+    """Whether the location is `root_id` or lies below it."""
+    inside = await session.execute(
+        select(Location.id).where(
+            Location.id == location_id, Location.id.in_(subtree_ids_query(root_id))
+        )
+    )
+    return inside.first() is not None
+
+
+async def add_picked(
+    session: AsyncSession, pick_list_id: int, filled: Sequence[tuple[int, int]]
+) -> None:
+    for line, units in filled:
+        await session.execute(
+            update(PickListLine)
+            .where(PickListLine.pick_list_id == pick_list_id, PickListLine.line == line)
+            .values(picked=PickListLine.picked + units)
+        )
+
+
+async def complete(session: AsyncSession, pick_list_id: int, at: datetime) -> None:
+    await session.execute(
+        update(PickList)
+        .where(PickList.id == pick_list_id)
+        .values(status=PickListStatus.COMPLETED.value, completed_at=at)
+    )

@@ -27,6 +27,7 @@ class EventType(StrEnum):
     PURCHASE_ORDER_CANCELLED = "purchase_order.cancelled"
     PURCHASE_ORDER_PARTIALLY_RECEIVED = "purchase_order.partially_received"
     PURCHASE_ORDER_RECEIVED = "purchase_order.received"
+    PICK_LIST_COMPLETED = "pick_list.completed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inventory_svc.db import picking as picking_db
 from inventory_svc.domain import picking
 from inventory_svc.domain.clock import SiteClock
-from inventory_svc.domain.errors import NotFound
+from inventory_svc.domain.errors import InvalidTransition, NotFound
+from inventory_svc.domain.events import EventType
 from inventory_svc.domain.records import ItemRef, PickListLineOut, PickListOut, PickSuggestion
+from inventory_svc.domain.vocabulary import PickListStatus
 from inventory_svc.services import reorders
 from inventory_svc.services.uow import UnitOfWork
 
@@ -87,3 +89,53 @@ async def create_pick_list(uow: UnitOfWork, clock: SiteClock, location: str) -> 
 
 async def get_pick_list(session: AsyncSession, clock: SiteClock, pick_list_id: int) -> PickListOut:
     return await _get(session, pick_list_id, clock.today())
+
+
+async def fill_from_transfer(
+    uow: UnitOfWork,
+    pick_list_id: int,
+    item_id: int,
+    source_id: int,
+    destination_id: int,
+    quantity: int,
+) -> list[tuple[str, str]]:
+    """A `transfer` scan naming the pick list, in the scan's unit of work: the list is
+    locked, its lines fill (domain/picking.apply_pick), and once every line has what it
+    asked for it is `completed` (`pick_list.completed`). Returns the scan's warnings; a
+    completed list refuses the scan (409 invalid_transition)."""
+    session = uow.session
+    found = await picking_db.lock_for_filling(session, pick_list_id)
+    if found is None:
+        raise NotFound(f"No pick list with id {pick_list_id}.")
+    head, location_id, lines = found
+    if head.status is not PickListStatus.OPEN:
+        raise InvalidTransition(
+            f"Pick list {pick_list_id} is {head.status.value}: it takes no more picks.",
+            current_status=head.status.value,
+        )
+    candidates = [
+        picking.PickLine(
+            line.line,
+            line.item_id,
+            line.requested,
+            line.picked,
+            line.item_id == item_id
+            and await picking_db.within(session, source_id, line.source_location_id),
+        )
+        for line in lines
+    ]
+    result = picking.apply_pick(
+        pick_list_id,
+        candidates,
+        item_id,
+        quantity,
+        to_list=await picking_db.within(session, destination_id, location_id),
+    )
+    await picking_db.add_picked(session, pick_list_id, result.filled)
+    if result.filled and result.complete:
+        await picking_db.complete(session, pick_list_id, uow.now)
+        uow.emit(
+            EventType.PICK_LIST_COMPLETED,
+            {"pick_list": await _get(session, pick_list_id, uow.today)},
+        )
+    return result.warnings

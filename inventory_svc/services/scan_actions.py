@@ -26,7 +26,7 @@ from inventory_svc.domain.ledger import (
     route_for,
 )
 from inventory_svc.domain.records import BalanceLine, BarcodeOut, ItemRef, Warning
-from inventory_svc.services import purchasing, reports
+from inventory_svc.services import picking, purchasing, reports
 from inventory_svc.services.actors import Actor
 from inventory_svc.services.uow import UnitOfWork
 
@@ -161,6 +161,12 @@ async def move_stock(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> N
         # that move stock in the building; the plain receipt keeps its two round trips).
         effect.warnings += _warnings(
             await purchasing.receive_against(uow, request.purchase_order, item_id, quantity)
+        )
+    if request.pick_list is not None and request.action is Action.TRANSFER:
+        effect.warnings += _warnings(
+            await picking.fill_from_transfer(
+                uow, request.pick_list, item_id, source.id, destination.id, quantity
+            )
         )
     if (new := plan.new_lot) is not None:
         lot_id = await moves.create_lot(uow.session, item_id, new.lot_number, new.expiry)

@@ -610,7 +610,7 @@ async def test_receive_scans_naming_a_po_fill_its_lines_and_finish_it(
     ).status_code == 200
     first = await scan(client, admin, code, "receive", "MAIN", quantity=20, purchase_order=number)
     assert first.status_code == 201, first.text
-    assert first.json()["warnings"] == []
+    assert [w["code"] for w in first.json()["warnings"]] == ["expiring_soon"]  # the lot's
     po = (await client.get(f"/api/v1/purchase-orders/{number}", headers=admin)).json()
     assert (po["status"], po["lines"][0]["received"], po["lines"][0]["outstanding"]) == (
         "partially_received",
@@ -646,3 +646,80 @@ async def test_receive_scans_naming_a_po_fill_its_lines_and_finish_it(
         "purchase_order.received",
     ]
     assert other["id"] != item
+
+
+async def test_transfer_scans_naming_a_pick_list_fill_it_until_it_is_completed(
+    client: Client, keys: Keys
+) -> None:
+    """The refill run: transfers from the source (a bin below it counts) to the list's
+    location fill its line; one to elsewhere or of another item fills nothing and says so;
+    the last pick completes the list (event), after which it takes no more."""
+    admin = await keys.header(Role.ADMIN)
+    item = (await _setup(client, admin))["item"]
+    await _receive(client, admin, "MAIN-B1", "EARLY", 20, 10)
+    await _receive(client, admin, "MAIN", "LATE", 300, 30)
+    await make_location(client, admin, "SAT-OR", "satellite")
+    await client.put(
+        "/api/v1/par-levels",
+        json={
+            "item": item,
+            "location": "SAT-ICU",
+            "par": 12,
+            "reorder_point": 5,
+            "source": {"location": "MAIN"},
+        },
+        headers=admin,
+    )
+    specialist = await keys.header(Role.SPECIALIST)
+    created = await client.post(
+        "/api/v1/pick-lists",
+        json={"from_reorder_list": {"location": "SAT-ICU"}},
+        headers=specialist,
+    )
+    pick_list = created.json()["id"]
+    assert created.json()["lines"][0]["requested"] == 12
+    early = gs1(EPINEPHRINE_GTIN, lot="EARLY", expiry=TODAY + timedelta(days=20))
+    late = gs1(EPINEPHRINE_GTIN, lot="LATE", expiry=TODAY + timedelta(days=300))
+
+    first = await scan(
+        client,
+        specialist,
+        early,
+        "transfer",
+        "MAIN-B1",
+        to_location="SAT-ICU",
+        quantity=10,
+        pick_list=pick_list,
+    )
+    assert first.status_code == 201, first.text
+    assert [w["code"] for w in first.json()["warnings"]] == ["expiring_soon"]  # the lot's
+    elsewhere = await scan(
+        client, specialist, late, "transfer", "MAIN", to_location="SAT-OR", pick_list=pick_list
+    )
+    assert [w["code"] for w in elsewhere.json()["warnings"]] == ["not_for_pick_list"]
+    progress = (await client.get(f"/api/v1/pick-lists/{pick_list}", headers=admin)).json()
+    assert (progress["status"], progress["lines"][0]["picked"]) == ("open", 10)
+
+    last = await scan(
+        client,
+        specialist,
+        late,
+        "transfer",
+        "MAIN",
+        to_location="SAT-ICU",
+        quantity=3,
+        pick_list=pick_list,
+    )
+    assert last.status_code == 201, last.text
+    assert [w["code"] for w in last.json()["warnings"]] == ["over_picked"]
+    done = (await client.get(f"/api/v1/pick-lists/{pick_list}", headers=admin)).json()
+    assert (done["status"], done["lines"][0]["picked"]) == ("completed", 12)
+    assert done["completed_at"] is not None
+    closed = await scan(
+        client, specialist, late, "transfer", "MAIN", to_location="SAT-ICU", pick_list=pick_list
+    )
+    assert_problem(closed, 409, "invalid_transition")
+    events = (
+        await client.get("/api/v1/events", params={"type": "pick_list.*"}, headers=admin)
+    ).json()
+    assert [e["data"]["pick_list"]["id"] for e in events] == [pick_list]

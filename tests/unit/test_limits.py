@@ -61,6 +61,7 @@ WHERE_FIELDS_GO: dict[tuple[str, str], tuple[Any, ...]] = {
     ("ScanRequest", "reference"): (Movement.reference,),
     ("ScanRequest", "restock_session"): (),
     ("ScanRequest", "count_session"): (),
+    ("ScanRequest", "pick_list"): (),
     ("ScanRequest", "device"): (Scan.device, Movement.device),
     ("ScanRequest", "scanned_at"): (Scan.scanned_at,),
     ("SupplierItemIn", "supplier"): (Supplier.code,),

@@ -65,10 +65,11 @@ SCAN_PROBLEMS = {
     ),
     401: "unauthorized: missing or unknown API key",
     403: "forbidden: the key's role may not perform this action (recorded)",
-    404: "not_found: the purchase order a receipt names does not exist (recorded)",
+    404: "not_found: the purchase order or pick list the scan names does not exist (recorded)",
     409: (
         "insufficient_stock, return_exceeds_issued, invalid_transition (a receipt naming a "
-        "draft, cancelled or received purchase order; all recorded), or "
+        "draft, cancelled or received purchase order, a pick on a completed pick list; all "
+        "recorded), or "
         "idempotency_key_reused (the key names another scan)"
     ),
     422: (
