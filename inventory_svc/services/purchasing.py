@@ -5,7 +5,7 @@ with domain/purchasing.apply_receipt.)"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,19 +118,29 @@ async def create_purchase_order(
             session, supplier_id, [line.item for line in wanted]
         )
     head = await purchasing_db.insert_order(session, supplier_id, location_id)
+    await _add_lines(session, head.id, terms, wanted)
+    return await _get(session, head.number)
+
+
+async def _add_lines(
+    session: AsyncSession,
+    po_id: int,
+    terms: Mapping[int, reorders_db.SupplierTerms],
+    lines: Sequence[LineInput],
+) -> None:
+    """New lines at the supplier's unit cost for the item, where it has one."""
     await purchasing_db.add_lines(
         session,
-        head.id,
+        po_id,
         [
             purchasing_db.NewLine(
                 line.item,
                 line.ordered,
                 terms[line.item].unit_cost_cents if line.item in terms else None,
             )
-            for line in wanted
+            for line in lines
         ],
     )
-    return await _get(session, head.number)
 
 
 async def edit_lines(uow: UnitOfWork, number: str, lines: Sequence[LineInput]) -> PurchaseOrderOut:
@@ -155,18 +165,7 @@ async def edit_lines(uow: UnitOfWork, number: str, lines: Sequence[LineInput]) -
     if len(current) + len(new) > limits.MAX_PO_LINES:
         raise BadRequest(f"A purchase order has at most {limits.MAX_PO_LINES} lines.")
     terms = await reorders_db.supplier_terms(session, head.supplier_id, [line.item for line in new])
-    await purchasing_db.add_lines(
-        session,
-        head.id,
-        [
-            purchasing_db.NewLine(
-                line.item,
-                line.ordered,
-                terms[line.item].unit_cost_cents if line.item in terms else None,
-            )
-            for line in new
-        ],
-    )
+    await _add_lines(session, head.id, terms, new)
     return await _get(session, number)
 
 
