@@ -570,6 +570,15 @@ async def test_a_pick_list_suggests_fefo_lots_from_the_source_in_bin_order(
     ]
     again = await client.get(f"/api/v1/pick-lists/{body['id']}", headers=admin)
     assert again.json() == body
+    sheet = await client.get(
+        f"/api/v1/pick-lists/{body['id']}", headers={**admin, "Accept": "text/html"}
+    )
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/html")
+    page = sheet.text
+    assert f"Pick list {body['id']}: refill SAT-ICU" in page
+    # Walking order on paper too: the storeroom's own shelf, then bin B1; 13 short shown.
+    assert page.index("<td>MAIN</td><td>LATE</td>") < page.index("<td>MAIN-B1</td><td>EARLY</td>")
+    assert "(13 short)" in page
     assert_problem(await client.get("/api/v1/pick-lists/999", headers=admin), 404, "not_found")
     unknown = await client.post(
         "/api/v1/pick-lists", json={"from_reorder_list": {"location": "NOPE"}}, headers=admin

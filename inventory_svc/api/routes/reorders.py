@@ -37,7 +37,7 @@ from inventory_svc.domain.records import (
 from inventory_svc.domain.reorder import DEFAULT_USAGE_DAYS
 from inventory_svc.domain.roles import Permission
 from inventory_svc.domain.vocabulary import PurchaseOrderStatus
-from inventory_svc.integrations import csv_io
+from inventory_svc.integrations import csv_io, pick_sheet
 from inventory_svc.services import picking, purchasing, reorders
 from inventory_svc.services.purchasing import LineInput
 
@@ -446,11 +446,19 @@ class PickListController(Controller):
         summary="One pick list with its progress and current suggestions",
         operation_id="getPickList",
         responses=READ_ONE_PROBLEMS,
+        description="`Accept: text/html` answers a printable pick sheet (walking order).",
     )
     async def get_one(
         self,
         pick_list_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)],
         reader: ReadSession,
         state: State,
-    ) -> PickListOut:
-        return await picking.get_pick_list(reader, state.clock, pick_list_id)
+        request: Request[Any, Any, Any],
+    ) -> Response[PickListOut]:
+        found = await picking.get_pick_list(reader, state.clock, pick_list_id)
+        if request.accept.best_match([MediaType.JSON.value, MediaType.HTML.value]) == (
+            MediaType.HTML.value
+        ):
+            page: Any = pick_sheet.pick_sheet_html(found)
+            return Response(page, media_type=MediaType.HTML)
+        return Response(found)
