@@ -28,6 +28,7 @@ from inventory_svc.api.routes.reorders import (
     PurchaseOrderController,
     ReorderListController,
     SupplierItemController,
+    SupplierReturnController,
 )
 from inventory_svc.api.routes.scans import ScanController
 from inventory_svc.api.routes.stock import StockController
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReorderListController,
             PurchaseOrderController,
             PickListController,
+            SupplierReturnController,
         ],
         security=[{"apiKey": []}],
     )

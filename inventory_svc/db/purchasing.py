@@ -7,19 +7,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from inventory_svc.db.models import (
     Item,
     Location,
+    Lot,
+    Movement,
     PurchaseOrder,
     PurchaseOrderLine,
     Supplier,
     SupplierItem,
 )
 from inventory_svc.domain.purchasing import PoLine
-from inventory_svc.domain.records import ItemRef, PurchaseOrderLineOut, PurchaseOrderOut
+from inventory_svc.domain.records import (
+    ItemRef,
+    PurchaseOrderLineOut,
+    PurchaseOrderOut,
+    SupplierReturnOut,
+)
 from inventory_svc.domain.vocabulary import PurchaseOrderStatus
 
 
@@ -245,3 +253,59 @@ def stamp(now: datetime, status: PurchaseOrderStatus) -> dict[str, object]:
         PurchaseOrderStatus.CANCELLED: {"cancelled_at": now},
     }
     return stamps.get(status, {})
+
+
+async def supplier_returns(
+    session: AsyncSession,
+    *,
+    supplier: str | None,
+    since: datetime | None,
+    after: int | None,
+    limit: int,
+) -> list[SupplierReturnOut]:
+    """`return_to_supplier` movements, oldest first, each with the supplier it goes back to:
+    the one whose purchase order received the lot (its first receipt naming a PO), else the
+    item's preferred supplier."""
+    receipt = aliased(Movement)
+    received_from = (
+        select(PurchaseOrder.supplier_id)
+        .join(receipt, receipt.reference == PurchaseOrder.number)
+        .where(receipt.lot_id == Movement.lot_id, receipt.kind == "receive")
+        .order_by(receipt.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    supplier_id = func.coalesce(received_from, Item.preferred_supplier_id)
+    stmt = (
+        select(
+            Movement.id,
+            Movement.occurred_at,
+            Supplier.code,
+            Movement.reference,
+            Item.id,
+            Item.name,
+            Lot.lot_number,
+            Lot.expiry,
+            Movement.quantity,
+            Location.code,
+        )
+        .join(Item, Item.id == Movement.item_id)
+        .join(Lot, Lot.id == Movement.lot_id)
+        .join(Location, Location.id == Movement.from_location_id)
+        .outerjoin(Supplier, Supplier.id == supplier_id)
+        .where(Movement.kind == "return_to_supplier")
+        .order_by(Movement.id)
+        .limit(limit)
+    )
+    if supplier is not None:
+        stmt = stmt.where(Supplier.code == supplier)
+    if since is not None:
+        stmt = stmt.where(Movement.occurred_at >= since)
+    if after is not None:
+        stmt = stmt.where(Movement.id > after)
+    return [
+        SupplierReturnOut(
+            row[0], row[1], row[2], row[3], ItemRef(row[4], row[5]), row[6], row[7], row[8], row[9]
+        )
+        for row in await session.execute(stmt)
+    ]

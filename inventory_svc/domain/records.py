@@ -297,3 +297,20 @@ class PickListOut(msgspec.Struct):
     completed_at: datetime | None
     lines: list[PickListLineOut]
     """In walking order: by the first bin each line visits."""
+
+
+class SupplierReturnOut(msgspec.Struct):
+    """Stock sent back to a supplier (a `return_to_supplier` movement), for the credit claim.
+    `supplier` is the one whose purchase order received the lot, else the item's preferred
+    supplier (None when neither is known)."""
+
+    movement: int
+    occurred_at: datetime
+    supplier: str | None
+    reference: str | None
+    """The supplier's return authorisation, as scanned."""
+    item: ItemRef
+    lot: str
+    expiry: date | None
+    quantity: int
+    from_location: str

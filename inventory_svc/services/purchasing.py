@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,7 @@ from inventory_svc.domain.purchasing import (
     apply_receipt,
 )
 from inventory_svc.domain.purchasing import check_transition as _check
-from inventory_svc.domain.records import PurchaseOrderOut
+from inventory_svc.domain.records import PurchaseOrderOut, SupplierReturnOut
 from inventory_svc.domain.vocabulary import PurchaseOrderStatus
 from inventory_svc.services import reorders
 from inventory_svc.services.catalog import require
@@ -290,3 +291,17 @@ async def receive_against(
         order = await _get(uow.session, number)
         uow.emit(_RECEIPT_EVENTS[receipt.status], {"purchase_order": order})
     return [(warning.code, warning.detail) for warning in receipt.warnings]
+
+
+async def supplier_returns(
+    session: AsyncSession,
+    *,
+    supplier: str | None,
+    since: datetime | None,
+    after: int | None,
+    limit: int,
+) -> list[SupplierReturnOut]:
+    """What went back to suppliers (`return_to_supplier` scans), for their credit claims."""
+    return await purchasing_db.supplier_returns(
+        session, supplier=supplier, since=since, after=after, limit=limit
+    )

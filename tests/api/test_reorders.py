@@ -732,3 +732,53 @@ async def test_transfer_scans_naming_a_pick_list_fill_it_until_it_is_completed(
         await client.get("/api/v1/events", params={"type": "pick_list.*"}, headers=admin)
     ).json()
     assert [e["data"]["pick_list"]["id"] for e in events] == [pick_list]
+
+
+async def test_returns_to_suppliers_are_listed_per_supplier_for_the_credit_claim(
+    client: Client, keys: Keys
+) -> None:
+    """A lot received against MCK's purchase order goes back to MCK; a lot received without
+    one, to the item's preferred supplier (CARD)."""
+    admin = await keys.header(Role.ADMIN)
+    item = (await _setup(client, admin))["item"]
+    created = await client.post(
+        "/api/v1/purchase-orders",
+        json={"supplier": "MCK", "location": "MAIN", "lines": [{"item": item, "ordered": 10}]},
+        headers=admin,
+    )
+    number = created.json()["number"]
+    await client.post(f"/api/v1/purchase-orders/{number}/submit", headers=admin)
+    from_mck = gs1(EPINEPHRINE_GTIN, lot="M1", expiry=TODAY + timedelta(days=200))
+    received = await scan(
+        client, admin, from_mck, "receive", "MAIN", quantity=10, purchase_order=number
+    )
+    assert received.status_code == 201, received.text
+    await _receive(client, admin, "MAIN", "C1", 250, 5)
+    from_card = gs1(EPINEPHRINE_GTIN, lot="C1", expiry=TODAY + timedelta(days=250))
+    specialist = await keys.header(Role.SPECIALIST)
+    for code, quantity, authorisation in ((from_mck, 4, "RA-M-1"), (from_card, 2, "RA-C-9")):
+        sent = await scan(
+            client,
+            specialist,
+            code,
+            "return_to_supplier",
+            "MAIN",
+            quantity=quantity,
+            reference=authorisation,
+        )
+        assert sent.status_code == 201, sent.text
+
+    listed = (await client.get("/api/v1/supplier-returns", headers=admin)).json()
+    assert [
+        (r["supplier"], r["reference"], r["lot"], r["quantity"], r["from_location"]) for r in listed
+    ] == [("MCK", "RA-M-1", "M1", 4, "MAIN"), ("CARD", "RA-C-9", "C1", 2, "MAIN")]
+    only_card = (
+        await client.get("/api/v1/supplier-returns", params={"supplier": "CARD"}, headers=admin)
+    ).json()
+    assert [r["lot"] for r in only_card] == ["C1"]
+    after_first = (
+        await client.get(
+            "/api/v1/supplier-returns", params={"after": listed[0]["movement"]}, headers=admin
+        )
+    ).json()
+    assert [r["lot"] for r in after_first] == ["C1"]

@@ -156,6 +156,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/pick-lists/{pick_list_id:int}"): Case(
         "/api/v1/pick-lists/{pick_list}", EVERYONE
     ),
+    ("GET", "/api/v1/supplier-returns"): Case("/api/v1/supplier-returns?supplier=SUP", EVERYONE),
 }
 
 # Scan actions whose permission goes beyond plain scanning (POST /scans is one route).

@@ -52,6 +52,7 @@ OPERATIONS = {
     "acknowledgePurchaseOrder",
     "createPickList",
     "getPickList",
+    "listSupplierReturns",
     "getHealth",
     "getReady",
 }

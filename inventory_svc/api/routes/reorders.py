@@ -14,7 +14,7 @@ from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import CurrentActor, ReadSession, Writes
 from inventory_svc.api.inputs import StrictJsonRequest
 from inventory_svc.api.openapi import READ_ONE_PROBLEMS, READ_PROBLEMS, WRITE_PROBLEMS, problems
-from inventory_svc.api.params import After, text_filter
+from inventory_svc.api.params import After, Since, text_filter
 from inventory_svc.api.reorder_schemas import (
     AcknowledgementIn,
     ParLevelIn,
@@ -33,6 +33,7 @@ from inventory_svc.domain.records import (
     PurchaseOrderOut,
     ReorderLine,
     SupplierItemOut,
+    SupplierReturnOut,
 )
 from inventory_svc.domain.reorder import DEFAULT_USAGE_DAYS
 from inventory_svc.domain.roles import Permission
@@ -462,3 +463,34 @@ class PickListController(Controller):
             page: Any = pick_sheet.pick_sheet_html(found)
             return Response(page, media_type=MediaType.HTML)
         return Response(found)
+
+
+class SupplierReturnController(Controller):
+    path = "/supplier-returns"
+    tags = ["purchase orders"]
+
+    @get(
+        "/",
+        guards=[requires(Permission.READ)],
+        summary="Stock sent back to suppliers, for the credit claim",
+        operation_id="listSupplierReturns",
+        responses=READ_PROBLEMS,
+        description=(
+            "`return_to_supplier` scans, oldest first, each with its return authorisation "
+            "(`reference`) and the supplier it goes back to: the one whose purchase order "
+            "received the lot, else the item's preferred supplier."
+        ),
+    )
+    async def list_all(
+        self,
+        reader: ReadSession,
+        supplier: Annotated[
+            str | None, text_filter(limits.SUPPLIER_CODE, "Only returns to this supplier.")
+        ] = None,
+        since: Since = None,
+        after: After = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Page size.")] = 200,
+    ) -> list[SupplierReturnOut]:
+        return await purchasing.supplier_returns(
+            reader, supplier=supplier, since=since, after=after, limit=limit
+        )
