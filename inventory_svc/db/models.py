@@ -209,6 +209,8 @@ class Movement(Base):
         Index("ix_movements_item_id", "item_id", "id"),
         Index("ix_movements_from_location", "from_location_id", "id"),
         Index("ix_movements_to_location", "to_location_id", "id"),
+        # Usage over a window, per location and item (the reorder list).
+        Index("ix_movements_usage", "from_location_id", "item_id", "occurred_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(_text(limits.MOVEMENT_KIND))
