@@ -19,9 +19,9 @@ database knows, the movement ids and the balances after the move.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, cast
 
 import msgspec
@@ -55,26 +55,6 @@ class MoveFacts:
     places: dict[str, PlaceFacts]
     named_lot: LotFacts | None
     lots_at_source: list[LotFacts]
-
-
-@dataclass(frozen=True, slots=True)
-class ScanRow:
-    """The scan log row of an applied move, as recorded (its id comes from the write)."""
-
-    idempotency_key: str
-    request_hash: str
-    api_key_id: int | None
-    actor: str | None
-    device: str | None
-    code: str
-    action: str
-    location_code: str
-    to_location_code: str | None
-    quantity: int
-    barcode: dict[str, Any]
-    scanned_at: datetime
-    recorded_at: datetime
-    reference: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,12 +356,23 @@ def stock_changed_data(
     return {**head, "scan": scan_id, "movements": movements, "balances": balances}
 
 
-def _templates(
-    plan: MovePlan,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], list[int]]:
+@dataclass(frozen=True, slots=True)
+class _Templates:
     """The answer's movement and balance lines in their order, without what the write
-    decides (movement ids, balances after); each balance line says which side it is."""
-    movements, balances, sides, lots = [], [], [], []
+    decides (movement ids, balances after); each balance line's side and lot say which
+    balance's new on-hand fills it."""
+
+    movements: list[dict[str, Any]]
+    balances: list[dict[str, Any]]
+    sides: list[str]
+    lots: list[int]
+
+
+def _templates(plan: MovePlan) -> _Templates:
+    movements: list[dict[str, Any]] = []
+    balances: list[dict[str, Any]] = []
+    sides: list[str] = []
+    lots: list[int] = []
     for leg in plan.legs:
         assert leg.lot_id is not None, "new lots are created before the write"
         expiry = leg.expiry.isoformat() if leg.expiry else None
@@ -400,46 +391,48 @@ def _templates(
                 balances.append({"location": place.code, "lot": leg.lot_number, "expiry": expiry})
                 sides.append(side)
                 lots.append(leg.lot_id)
-    return movements, balances, sides, lots
+    return _Templates(movements, balances, sides, lots)
 
 
 async def write_move(
     session: AsyncSession,
     plan: MovePlan,
-    scan: ScanRow,
+    scan: Mapping[str, Any],
     *,
-    item_id: int,
+    reference: str | None,
     answer_head: dict[str, Any],
     event_head: dict[str, Any],
 ) -> MoveWritten:
     """Apply the plan and record the scan with its answer (`answer_head` plus movements and
-    balances) and its `stock.changed` event. Raises StockChanged when a real source is short
-    by now, IntegrityError when the scan's Idempotency-Key is already taken."""
-    movements, balances, sides, lots = _templates(plan)
+    balances) and its `stock.changed` event. `scan` is the scan log row as received (the
+    columns of `scans`, its parsed barcode set); `reference` goes on the movements. Raises
+    StockChanged when a real source is short by now, IntegrityError when the scan's
+    Idempotency-Key is already taken."""
+    templates = _templates(plan)
     if not _is_postgres(session):
         return await _write_sqlite(
-            session, plan, scan, item_id, answer_head, event_head, movements, balances
+            session, plan, scan, reference, answer_head, event_head, templates
         )
     connection = await driver_connection(session)
     encode = msgspec.json.encode
     try:
         row = await connection.fetchrow(
             _PG_WRITE,
-            scan.idempotency_key,
-            scan.request_hash,
-            scan.api_key_id,
-            scan.actor,
-            scan.device,
-            scan.code,
-            scan.action,
-            scan.location_code,
-            scan.to_location_code,
-            scan.quantity,
-            encode(scan.barcode).decode(),
-            item_id,
+            scan["idempotency_key"],
+            scan["request_hash"],
+            scan["api_key_id"],
+            scan["actor"],
+            scan["device"],
+            scan["code"],
+            scan["action"],
+            scan["location_code"],
+            scan["to_location_code"],
+            scan["quantity"],
+            encode(scan["barcode"]).decode(),
+            plan.item_id,
             encode(answer_head).decode(),
-            limits.as_utc(scan.scanned_at),
-            limits.as_utc(scan.recorded_at),
+            limits.as_utc(scan["scanned_at"]),
+            limits.as_utc(scan["recorded_at"]),
             plan.route.kind,
             plan.source.id,
             plan.destination.id,
@@ -447,11 +440,11 @@ async def write_move(
             [leg.quantity for leg in plan.legs],
             not plan.source.is_virtual,
             not plan.destination.is_virtual,
-            encode(movements).decode(),
-            encode(balances).decode(),
-            sides,
-            lots,
-            scan.reference,
+            encode(templates.movements).decode(),
+            encode(templates.balances).decode(),
+            templates.sides,
+            templates.lots,
+            reference,
             EventType.STOCK_CHANGED.value,
             encode(event_head).decode(),
         )
@@ -468,12 +461,11 @@ async def write_move(
 async def _write_sqlite(
     session: AsyncSession,
     plan: MovePlan,
-    scan: ScanRow,
-    item_id: int,
+    scan: Mapping[str, Any],
+    reference: str | None,
     answer_head: dict[str, Any],
     event_head: dict[str, Any],
-    movements: list[dict[str, Any]],
-    balances: list[dict[str, Any]],
+    templates: _Templates,
 ) -> MoveWritten:
     """The plan as statements, inside the unit of work's transaction (SQLite's one writer
     holds the database from the read on, so nothing moves between read and write)."""
@@ -500,7 +492,7 @@ async def _write_sqlite(
                 await session.execute(
                     upsert,
                     {
-                        "item_id": item_id,
+                        "item_id": plan.item_id,
                         "location_id": plan.destination.id,
                         "lot_id": leg.lot_id,
                         "quantity": leg.quantity,
@@ -516,37 +508,24 @@ async def _write_sqlite(
         int((await session.execute(select(func.coalesce(func.max(Movement.id), 0)))).scalar_one())
         + 1
     )
-    _, _, sides, lots = _templates(plan)
     movement_lines = [
-        {**line, "id": first_movement + index} for index, line in enumerate(movements)
+        {**line, "id": first_movement + index} for index, line in enumerate(templates.movements)
     ]
     balance_lines = [
         {**line, "quantity": after[(side, lot)]}
-        for line, side, lot in zip(balances, sides, lots, strict=True)
+        for line, side, lot in zip(templates.balances, templates.sides, templates.lots, strict=True)
     ]
     body = {**answer_head, "movements": movement_lines, "balances": balance_lines}
     scans = cast(Table, Scan.__table__)
     await session.execute(
         scans.insert(),
         {
+            **scan,
             "id": scan_id,
-            "idempotency_key": scan.idempotency_key,
-            "request_hash": scan.request_hash,
-            "api_key_id": scan.api_key_id,
-            "actor": scan.actor,
-            "device": scan.device,
-            "code": scan.code,
-            "action": scan.action,
-            "location_code": scan.location_code,
-            "to_location_code": scan.to_location_code,
-            "quantity": scan.quantity,
-            "barcode": scan.barcode,
-            "item_id": item_id,
+            "item_id": plan.item_id,
             "status": "applied",
             "response_status": 201,
             "response_body": body,
-            "scanned_at": scan.scanned_at,
-            "recorded_at": scan.recorded_at,
         },
     )
     await session.execute(
@@ -555,38 +534,39 @@ async def _write_sqlite(
             {
                 "id": first_movement + index,
                 "kind": plan.route.kind,
-                "item_id": item_id,
+                "item_id": plan.item_id,
                 "lot_id": leg.lot_id,
                 "from_location_id": plan.source.id,
                 "to_location_id": plan.destination.id,
                 "quantity": leg.quantity,
-                "actor": scan.actor,
-                "device": scan.device,
+                "actor": scan["actor"],
+                "device": scan["device"],
                 "scan_id": scan_id,
-                "reference": scan.reference,
-                "occurred_at": scan.scanned_at,
-                "recorded_at": scan.recorded_at,
+                "reference": reference,
+                "occurred_at": scan["scanned_at"],
+                "recorded_at": scan["recorded_at"],
             }
             for index, leg in enumerate(plan.legs)
         ],
     )
     data = stock_changed_data(event_head, scan_id, movement_lines, balance_lines)
     await events_db.append(
-        session, [DomainEvent(EventType.STOCK_CHANGED, data)], actor=scan.actor, at=scan.recorded_at
+        session,
+        [DomainEvent(EventType.STOCK_CHANGED, data)],
+        actor=scan["actor"],
+        at=scan["recorded_at"],
     )
-    encoded = msgspec.json.encode(body)
-    decoded = msgspec.json.decode(encoded)
+    # The lines are JSON values (dates as text), as stored: typed as the answer types.
     return MoveWritten(
         scan_id,
-        msgspec.convert(decoded["movements"], list[MovementLine]),
-        msgspec.convert(decoded["balances"], list[BalanceLine]),
+        msgspec.convert(movement_lines, list[MovementLine]),
+        msgspec.convert(balance_lines, list[BalanceLine]),
     )
 
 
 __all__ = [
     "MoveFacts",
     "MoveWritten",
-    "ScanRow",
     "create_lot",
     "lock_lot_issued",
     "move_facts",
