@@ -44,8 +44,14 @@ def refuse_unstorable_values(context: ExceptionContext) -> BaseException | None:
         return original
     if context.is_disconnect or not is_data_error(original):
         return None
+    return unstorable(original, context.statement)
+
+
+def unstorable(error: BaseException, statement: object) -> UnstorableValue:
+    """The 400 for a value the database refused (both ways of reaching it: the engine hook
+    above and statements sent on the driver)."""
     # Validation should have refused the value first: say which limit is missing.
-    log.warning("the database refused a value: %s [SQL: %s]", original, context.statement)
+    log.warning("the database refused a value: %s [SQL: %s]", error, statement)
     return UnstorableValue("A value in the request does not fit what the database can store.")
 
 
@@ -72,8 +78,7 @@ async def translate_driver_error(session: AsyncSession, error: Exception, what: 
     if sqlstate == _UNIQUE_VIOLATION:
         return IntegrityError(what, None, error)
     if is_data_error(error):
-        log.warning("the database refused a value: %s [%s]", error, what)
-        return UnstorableValue("A value in the request does not fit what the database can store.")
+        return unstorable(error, what)
     from_driver = type(error).__module__.startswith("asyncpg")
     if not from_driver and not isinstance(error, OSError):
         return error  # not the database's answer: our own bug, raised as it is
