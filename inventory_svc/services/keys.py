@@ -8,8 +8,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from inventory_svc.db import keys as keys_db
 from inventory_svc.db.engine import SessionMaker
 from inventory_svc.domain.errors import NotFound
@@ -80,9 +78,3 @@ async def authenticate(cache: KeyCache, sessions: SessionMaker, plain: str) -> A
     actor = Actor(key_id=holder.key_id, name=holder.name, role=holder.role)
     cache.put(key_hash, actor, read_at)
     return actor
-
-
-async def actor_for_key(session: AsyncSession, plain: str) -> Actor | None:
-    """Straight from the database, no cache (requests go through `authenticate`)."""
-    holder = await keys_db.holder_of(session, hash_key(plain))
-    return Actor(key_id=holder.key_id, name=holder.name, role=holder.role) if holder else None
