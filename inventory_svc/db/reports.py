@@ -136,9 +136,7 @@ async def scans(
     after_id: int | None = None,
     limit: int = 200,
 ) -> list[ScanRecord]:
-    stmt = (
-        select(Scan).where(Scan.status != ScanStatus.PENDING.value).order_by(Scan.id).limit(limit)
-    )
+    stmt = select(Scan).order_by(Scan.id).limit(limit)
     conditions = []
     if device is not None:
         conditions.append(Scan.device == device)

@@ -57,7 +57,8 @@ class LotStatus(StrEnum):
 
 
 class ScanStatus(StrEnum):
-    PENDING = "pending"
+    """How a scan was decided: the scan log row is written once, when it is."""
+
     APPLIED = "applied"
     REJECTED = "rejected"
 

@@ -30,6 +30,7 @@ from inventory_svc.domain.events import EventType
 from inventory_svc.domain.ledger import Action, check_names_real_locations
 from inventory_svc.domain.records import ScanResult
 from inventory_svc.domain.roles import permission_for_action
+from inventory_svc.domain.vocabulary import ScanStatus
 from inventory_svc.observability.metrics import record_scan
 from inventory_svc.services.actors import Actor
 from inventory_svc.services.problems import to_problem
@@ -140,7 +141,7 @@ async def _apply(
         warnings=effect.warnings,
     )
     answer = _stored_answer(result)
-    row = _scan_row(request, uow.actor, key, fingerprint, uow.now)
+    row = _scan_row(request, uow.actor, key, fingerprint, uow.now, ScanStatus.APPLIED)
     if effect.plan is not None:
         written = await moves.write_move(
             uow.session,
@@ -157,7 +158,6 @@ async def _apply(
         )
     else:
         row.update(
-            status="applied",
             item_id=effect.item.id,
             barcode=answer["barcode"],
             response_status=201,
@@ -230,9 +230,8 @@ async def _reject(
     barcode = effect.barcode if effect else None
 
     async def record(uow: UnitOfWork) -> None:
-        row = _scan_row(request, actor, key, fingerprint, uow.now)
+        row = _scan_row(request, actor, key, fingerprint, uow.now, ScanStatus.REJECTED)
         row.update(
-            status="rejected",
             error_code=error.code,
             error_detail=_printable(error.detail),
             response_status=error.status,
@@ -310,7 +309,7 @@ async def record_unreadable_scan(
             "location_code": text("location", limits.LOCATION_REF),
             "to_location_code": text("to_location", limits.LOCATION_REF),
             "quantity": quantity if isinstance(quantity, int) and abs(quantity) < 2**31 else None,
-            "status": "rejected",
+            "status": ScanStatus.REJECTED.value,
             "scanned_at": uow.now,
             "recorded_at": uow.now,
             "item_id": None,
@@ -334,9 +333,15 @@ def _printable(text: str) -> str:
 
 
 def _scan_row(
-    request: ScanRequest, actor: Actor, key: str, fingerprint: str, now: datetime
+    request: ScanRequest,
+    actor: Actor,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    status: ScanStatus,
 ) -> dict[str, Any]:
-    """A scan as received; status, item and answer are filled in when it is decided."""
+    """A scan as received and how it was decided; its item and answer are filled in by the
+    caller (the row is written once, when the scan is decided)."""
     return dict(
         idempotency_key=key,
         request_hash=fingerprint,
@@ -348,7 +353,7 @@ def _scan_row(
         location_code=request.location,
         to_location_code=request.to_location,
         quantity=request.quantity,
-        status="pending",
+        status=status.value,
         scanned_at=request.scanned_at or now,
         recorded_at=now,
         item_id=None,
