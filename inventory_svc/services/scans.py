@@ -60,7 +60,7 @@ class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
     `return_to_supplier` scan (a receipt's reference is its `purchase_order`)."""
     restock_session: Annotated[int, msgspec.Meta(**limits.SESSION_ID.constraints)] | None = None
     count_session: Annotated[int, msgspec.Meta(**limits.SESSION_ID.constraints)] | None = None
-    pick_list: Annotated[int, msgspec.Meta(**limits.SESSION_ID.constraints)] | None = None
+    pick_list: Annotated[int, msgspec.Meta(**limits.REFERENCE_ID.constraints)] | None = None
     """A `transfer` that fills this refill (pick) list."""
     device: Name | None = None
     scanned_at: datetime | None = None
