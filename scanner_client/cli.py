@@ -21,11 +21,24 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import ACTIONS, DECODERS, Config, ConfigError, load_config
+from .config import ACTIONS, DECODERS, Config, ConfigError, load_config, parse_id
 from .feedback import Feedback, JsonFeedback, RichFeedback, parked_alert, printable
 from .queue import QueuedScan
 
 COMMANDS = ("run", "queue", "flush", "command-sheet", "doctor")
+
+
+def _id(what: str) -> Any:
+    """An argparse type for a session or list id: integers on the wire, refused here if not."""
+
+    def parse(text: str) -> int:
+        try:
+            return parse_id(text, what)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+
+    parse.__name__ = what  # argparse names the type in its own messages
+    return parse
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -82,8 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="string your scanner types for FNC1/GS (besides {GS}, <GS>, ^] ...); repeatable",
     )
     g.add_argument("--purchase-order", help="PO number sent with receive scans")
-    g.add_argument("--restock-session", help="restock session id sent with restock/remove")
-    g.add_argument("--count-session", help="count session id sent with count scans")
+    g.add_argument(
+        "--restock-session",
+        type=_id("restock session id"),
+        help="restock session id (a number) sent with restock/remove/seal; optional: a "
+        "restock scan naming the kit (KIT:) joins its open session or opens one",
+    )
+    g.add_argument(
+        "--count-session", type=_id("count session id"), help="count session id (a number)"
+    )
+    g.add_argument(
+        "--pick-list", type=_id("pick list id"), help="pick list id (a number) sent with transfers"
+    )
+    g.add_argument(
+        "--to-location", help="destination of transfer scans (a transfer never goes into a kit)"
+    )
     g.add_argument("--preview", action="store_true", default=None, help="webcam preview window")
     g.add_argument(
         "--drain-timeout",
@@ -255,6 +281,8 @@ _SETTINGS = (
     "purchase_order",
     "restock_session",
     "count_session",
+    "pick_list",
+    "to_location",
     "preview",
     "drain_timeout",
 )

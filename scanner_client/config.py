@@ -96,8 +96,10 @@ class Config:
     wedge_debounce: float = 0.0
     gs_substitutes: tuple[str, ...] = ()
     purchase_order: str | None = None
-    restock_session: str | None = None
-    count_session: str | None = None
+    restock_session: int | None = None
+    count_session: int | None = None
+    pick_list: int | None = None
+    to_location: str | None = None
     json: bool = False
     preview: bool = False
     timeout: float = 10.0
@@ -142,6 +144,8 @@ ENV_VARS: dict[str, str] = {
     "purchase_order": "INVENTORY_SCAN_PURCHASE_ORDER",
     "restock_session": "INVENTORY_SCAN_RESTOCK_SESSION",
     "count_session": "INVENTORY_SCAN_COUNT_SESSION",
+    "pick_list": "INVENTORY_SCAN_PICK_LIST",
+    "to_location": "INVENTORY_SCAN_TO_LOCATION",
     "json": "INVENTORY_SCAN_JSON",
     "preview": "INVENTORY_SCAN_PREVIEW",
     "timeout": "INVENTORY_SCAN_TIMEOUT",
@@ -150,6 +154,26 @@ ENV_VARS: dict[str, str] = {
 CONFIG_ENV = "INVENTORY_SCAN_CONFIG"
 
 _FIELD_TYPES = {f.name: f for f in dataclasses.fields(Config)}
+
+#: Session and list ids: integers on the wire (the server answers 400 to a string).
+ID_SETTINGS = ("restock_session", "count_session", "pick_list")
+MAX_ID = 2**53
+
+
+def parse_id(value: object, what: str = "id") -> int:
+    """A session or list id: a whole number 1..2**53, given as an int or its digits."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a whole number, got {value!r}")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip()
+        if not text.isdecimal() or not text.isascii():
+            raise ValueError(f"{what} must be a whole number (e.g. 42), got {str(value)!r}")
+        number = int(text)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"{what} must be between 1 and {MAX_ID}, got {number}")
+    return number
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -170,6 +194,8 @@ def _coerce(name: str, value: Any) -> Any:
             return float(value)
         if name in ("backoff_base", "backoff_cap"):
             return float(value)
+        if name in ID_SETTINGS:
+            return None if value is None else parse_id(value, name.replace("_", " ") + " id")
         if name in ("json", "preview"):
             if isinstance(value, bool):
                 return value

@@ -105,6 +105,59 @@ def describe_delivery(scan: QueuedScan, response: Any) -> tuple[str, list[str]]:
     return "  ".join(parts), warnings
 
 
+TIMES = "\u00d7"  # the multiplication sign of "epinephrine 1 mg ×2"  # noqa: RUF003
+
+
+def _count(value: Any) -> str:
+    return str(value) if isinstance(value, int | str) and not isinstance(value, bool) else "?"
+
+
+def kit_line(scan: QueuedScan, response: Any) -> str | None:
+    """After a delivered restock/remove/seal scan: the kit and the slots still short.
+
+    From the answer's ``kit: {code, status, short: [{slot, missing}]}``, e.g.
+    ``KIT CART-1 short: epinephrine 1 mg (times sign)2, amiodarone (times sign)1`` or
+    ``KIT CART-1 complete``.
+    """
+    kit = response.get("kit") if isinstance(response, dict) else None
+    if not isinstance(kit, dict):
+        return None
+    code = kit.get("code") or scan.body.get("location")
+    short = [s for s in kit.get("short") or [] if isinstance(s, dict)]
+    if scan.body.get("action") == "seal":
+        status = f" ({kit['status']})" if kit.get("status") else ""
+        return f"KIT {code} sealed with seal {printable(str(scan.body.get('code', '')))}{status}"
+    if not short:
+        return f"KIT {code} complete"
+    missing = ", ".join(f"{s.get('slot')} {TIMES}{_count(s.get('missing'))}" for s in short)
+    return f"KIT {code} short: {missing}"
+
+
+def kit_incomplete_line(scan: QueuedScan, problem: Any) -> str | None:
+    """A refused seal (``409 kit_incomplete``): the slots that keep it from being sealed.
+
+    Slots with units missing are listed (present/required); if the server listed no short
+    slot (the kit is refused for expired or recalled units, say), every slot it gave is.
+    """
+    if not isinstance(problem, dict) or not isinstance(problem.get("slots"), list):
+        return None
+    slots = [s for s in problem["slots"] if isinstance(s, dict)]
+    short = [s for s in slots if s.get("missing") != 0]
+    parts = []
+    for s in short or slots:
+        part = f"{s.get('slot')} {_count(s.get('present'))}/{_count(s.get('required'))}"
+        if s.get("missing"):
+            part += f" ({TIMES}{_count(s.get('missing'))} missing)"
+        for extra in ("expired", "expiring"):
+            if isinstance(s.get(extra), int) and s[extra]:
+                part += f" ({s[extra]} {extra})"
+        parts.append(part)
+    if not parts:
+        return None
+    head = "NOT sealed, short" if short else "NOT sealed"
+    return f"KIT {scan.body.get('location')} {head}: " + ", ".join(parts)
+
+
 class RichFeedback:
     """Coloured terminal output (rich)."""
 
@@ -156,6 +209,10 @@ class RichFeedback:
             self._print(text)
             for w in warnings:
                 self._print(Text(f"  ⚠ {w}", style="yellow"))
+            kit = kit_line(scan, outcome.body)
+            if kit is not None:
+                short = " short: " in kit
+                self._print(Text(f"  {kit}", style="bold yellow" if short else "bold green"))
         elif event.kind == "rejected" and scan is not None and outcome is not None:
             text = Text("✗ REJECTED ", style="bold red")
             text.append(f"{str(scan.body.get('action', '')).upper()} ")
@@ -165,6 +222,9 @@ class RichFeedback:
                 text.append(f": {outcome.detail}", style="red")
             text.append(f"  (HTTP {outcome.http_status}; kept in the queue)", style="dim")
             self._print(text)
+            incomplete = kit_incomplete_line(scan, outcome.body)
+            if incomplete is not None:
+                self._print(Text(f"  {incomplete}", style="bold red"))
             self._ring()
         elif event.kind == "parked" and scan is not None and outcome is not None:
             text = Text("‼ PARKED ", style="bold white on red")
@@ -322,9 +382,17 @@ class JsonFeedback:
                 obj["response"] = o.body
                 if event.scan is not None:
                     obj["line"], obj["warnings"] = describe_delivery(event.scan, o.body)
+                    if isinstance(o.body, dict) and isinstance(o.body.get("kit"), dict):
+                        obj["kit"] = o.body["kit"]
+                        obj["kit_line"] = kit_line(event.scan, o.body)
             else:
                 obj["error_code"] = o.error_code
                 obj["detail"] = o.detail
+                if event.scan is not None and isinstance(o.body, dict):
+                    incomplete = kit_incomplete_line(event.scan, o.body)
+                    if incomplete is not None:
+                        obj["slots"] = o.body["slots"]
+                        obj["kit_line"] = incomplete
             if o.server_error:
                 obj["server_errors"] = event.server_errors
         if event.delay is not None:

@@ -60,13 +60,13 @@ class ScanSession:
             self.feedback.context(event)
             return
         warnings: list[str] = []  # GS1 is judged by the service (e.g. fnc1_missing)
-        reason = self.context.missing()
+        refusal = self.context.refusal()
         body = self.context.build_request(code, scanned_at)
-        if reason is not None:
-            # kept (as rejected, code no_location) so it shows in `inventory-scan queue`
-            self.queue.add_local_rejection(body, "no_location", reason, key=key)
+        if refusal is not None:
+            # kept (as rejected, e.g. no_location) so it shows in `inventory-scan queue`
+            self.queue.add_local_rejection(body, refusal.code, refusal.reason, key=key)
             self.not_sent += 1
-            self.feedback.local_reject(code, reason)
+            self.feedback.local_reject(code, refusal.reason)
             return
         scan = self.queue.enqueue(body, key=key, captured_at=scanned_at)
         self.captured += 1
@@ -275,6 +275,8 @@ def run(cfg: Config, feedback: Feedback, *, stdin: Any = None, grab: bool = True
         purchase_order=cfg.purchase_order,
         restock_session=cfg.restock_session,
         count_session=cfg.count_session,
+        pick_list=cfg.pick_list,
+        to_location=cfg.to_location,
     )
     stack = contextlib.ExitStack()
     thread: SenderThread | None = None

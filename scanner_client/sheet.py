@@ -25,6 +25,8 @@ SHEET_ACTIONS = (
     "WASTE",
     "RETURN",
 )
+#: Labels that are not actions: (barcode data, caption).
+SHEET_COMMANDS = (("CMD:SEAL", "Seal kit (then scan the seal)"), ("KIT:", "Clear kit"))
 DEFAULT_QUANTITIES = (2, 3, 5, 10, 20, 25, 50, 100)
 DPI = 200
 PAGE = (int(8.27 * DPI), int(11.69 * DPI))  # A4 portrait
@@ -44,6 +46,7 @@ def sheet_labels(
     quantities: Sequence[int] = DEFAULT_QUANTITIES,
 ) -> list[Label]:
     labels = [Label(f"CMD:{a}", a.title()) for a in SHEET_ACTIONS]
+    labels += [Label(data, caption) for data, caption in SHEET_COMMANDS]
     labels += [Label(f"CMD:QTY:{q}", f"Quantity {q} (next scan)") for q in quantities]
     labels += [Label(f"LOC:{c}", f"Location {c}") for c in locations]
     labels += [Label(f"KIT:{c}", f"Kit {c}") for c in kits]

@@ -104,15 +104,18 @@ def test_bad_quantity_is_an_error_and_changes_nothing(bad: str) -> None:
     assert ctx.next_quantity is None
 
 
-def test_kit_is_to_location_for_restock_and_remove() -> None:
+def test_kit_is_used_by_restock_and_remove_only() -> None:
     ctx = ScanContext(location="MAIN-A1")
     ctx.handle("KIT:CC-01")
     ctx.handle("CMD:RESTOCK")
-    assert ctx.build_request("X", "t")["to_location"] == "CC-01"
+    body = ctx.build_request("X", "t")
+    assert (body["location"], body["to_location"]) == ("MAIN-A1", "CC-01")
     ctx.handle("CMD:REMOVE")
-    assert ctx.build_request("X", "t")["to_location"] == "CC-01"
+    body = ctx.build_request("X", "t")
+    assert (body["location"], body["to_location"]) == ("CC-01", "MAIN-A1")
     ctx.handle("CMD:ISSUE")
-    assert "to_location" not in ctx.build_request("X", "t")
+    body = ctx.build_request("X", "t")
+    assert body["location"] == "MAIN-A1" and "to_location" not in body
     ctx.handle("KIT:")
     ctx.handle("CMD:RESTOCK")
     assert "to_location" not in ctx.build_request("X", "t")
@@ -145,8 +148,8 @@ def test_missing_location_is_reported_except_for_lookup() -> None:
 
 
 def test_sessions_and_po_are_sent_with_matching_actions() -> None:
-    ctx = ScanContext(location="L", purchase_order="PO-1", count_session="7")
+    ctx = ScanContext(location="L", purchase_order="PO-1", count_session=7)
     assert ctx.build_request("X", "t")["purchase_order"] == "PO-1"
     ctx.handle("CMD:COUNT")
     body = ctx.build_request("X", "t")
-    assert body["count_session"] == "7" and "purchase_order" not in body
+    assert body["count_session"] == 7 and "purchase_order" not in body

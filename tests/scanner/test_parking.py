@@ -69,7 +69,7 @@ def test_forbidden_scan_is_rejected_and_the_next_scans_are_delivered(
 ) -> None:
     server, queue, device = live_server, tmp_path / "q.db", "park-403"
     scanner_key = server.create_key("scanner", "parking-tests-scanner")  # may not transfer
-    args = client_args(server, queue, device, "--json")
+    args = client_args(server, queue, device, "--json", "--to-location", "SAT-ICU")
     args[args.index("--token") + 1] = scanner_key
     res = run_client(
         args,
@@ -77,7 +77,6 @@ def test_forbidden_scan_is_rejected_and_the_next_scans_are_delivered(
             [
                 "LOC:MAIN-A1",
                 "CMD:TRANSFER",
-                "KIT:CC-01",
                 pack("F1", lot=GOOD),  # refused: the scanner role may not transfer
                 "CMD:RECEIVE",
                 pack("F2", lot=GOOD),

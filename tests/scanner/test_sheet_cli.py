@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from scanner_client.decoding import Decoder
-from scanner_client.sheet import SHEET_ACTIONS
+from scanner_client.sheet import SHEET_ACTIONS, SHEET_COMMANDS
 from tests.scanner import imagegen as ig
 from tests.scanner.conftest import Client, run_client
 
@@ -28,8 +28,8 @@ def test_command_sheet_png_decodes_to_every_label(tmp_path: Path) -> None:
         page = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
         texts |= {d.text for d in Decoder("zxing", ["Code128"]).decode(page)}
     expected = {f"]C0CMD:{a}" for a in SHEET_ACTIONS} | {"]C0LOC:MAIN-A1", "]C0KIT:CC-01"}
-    expected |= {"]C0CMD:QTY:2", "]C0CMD:QTY:100"}
-    assert expected <= texts
+    expected |= {"]C0CMD:QTY:2", "]C0CMD:QTY:100"} | {f"]C0{d}" for d, _c in SHEET_COMMANDS}
+    assert {"]C0CMD:SEAL", "]C0KIT:"} <= expected <= texts
 
 
 def test_command_sheet_pdf(tmp_path: Path) -> None:
