@@ -10,7 +10,8 @@ storeroom for `--items-per-satellite` items, one lot per item, a balance for eve
 and a year of movements (issues to @consumed from every par location, refills from the
 storeroom). Then the service's own reorder list (services/reorders.reorder_list, the route's
 code) is timed: the whole list, one satellite, and the storeroom, 5 runs each (median and
-worst). Writes bench/results/reorder-latest.md.
+worst), and the SQL statement alone (the rest is building the lines in Python). Writes
+bench/results/reorder-latest.md. Run it on a quiet machine: other work on 2 cores doubles it.
 """
 
 from __future__ import annotations
@@ -90,12 +91,17 @@ async def fill(
         await conn.close()
 
 
-async def time_list(url: str, runs: int) -> dict[str, tuple[float, float, int]]:
+async def time_list(url: str, runs: int) -> dict[str, tuple[float, float, float, int]]:
+    """Per list: median and worst of the whole call, the median of its SQL statement alone
+    (db/reorders.reorder_sums, rows fetched), and its lines."""
     from inventory_svc.config import Settings
+    from inventory_svc.db import reorders as reorders_db
     from inventory_svc.db.engine import create_engine, create_sessionmaker
+    from inventory_svc.domain import reorder
     from inventory_svc.services import reorders
 
     settings = Settings(database_url=url, timezone="UTC")
+    clock = settings.clock
     engine = create_engine(settings)
     sessions = create_sessionmaker(engine, read_only=True)
     results = {}
@@ -105,15 +111,37 @@ async def time_list(url: str, runs: int) -> dict[str, tuple[float, float, int]]:
             ("one satellite", "SAT-1"),
             ("storeroom", "STORE"),
         ):
-            times, lines = [], 0
+            times, sql_times, lines = [], [], 0
             for _ in range(runs + 1):  # the first run warms caches and is not counted
                 async with sessions() as session:
                     started = time.perf_counter()
-                    found = await reorders.reorder_list(session, settings.clock, location=location)
+                    found = await reorders.reorder_list(session, clock, location=location)
                     times.append((time.perf_counter() - started) * 1000)
                     lines = len(found)
+                async with sessions() as session:
+                    place = (
+                        None
+                        if location is None
+                        else (await reorders.location_ids(session, [location]))[location]
+                    )
+                    now = clock.now()
+                    today = clock.today(now)
+                    started = time.perf_counter()
+                    await reorders_db.reorder_sums(
+                        session,
+                        today=today,
+                        window_start=reorder.usage_window_start(today, 30, clock.zone),
+                        window_end=now,
+                        location_id=place,
+                    )
+                    sql_times.append((time.perf_counter() - started) * 1000)
             counted = times[1:]
-            results[label] = (statistics.median(counted), max(counted), lines)
+            results[label] = (
+                statistics.median(counted),
+                max(counted),
+                statistics.median(sql_times[1:]),
+                lines,
+            )
     finally:
         await engine.dispose()
     return results
@@ -141,12 +169,12 @@ async def run(args: argparse.Namespace) -> str:
         + f" ({args.locations} locations; filled in {filled:.0f} s). The service's reorder list, "
         f"{args.runs} runs after one warm-up:",
         "",
-        "| list | lines | median | worst |",
-        "| --- | --- | --- | --- |",
+        "| list | lines | median | worst | of which the SQL statement (median) |",
+        "| --- | --- | --- | --- | --- |",
     ]
     lines += [
-        f"| {label} | {n:,} | {median:.0f} ms | {worst:.0f} ms |"
-        for label, (median, worst, n) in timings.items()
+        f"| {label} | {n:,} | {median:.0f} ms | {worst:.0f} ms | {sql:.0f} ms |"
+        for label, (median, worst, sql, n) in timings.items()
     ]
     return "\n".join(lines) + "\n"
 

@@ -18,10 +18,12 @@ from inventory_svc.db.models import (
     Movement,
     PurchaseOrder,
     PurchaseOrderLine,
+    PurchaseOrderWarning,
+    Scan,
     Supplier,
     SupplierItem,
 )
-from inventory_svc.domain.purchasing import PoLine
+from inventory_svc.domain.purchasing import PoLine, PurchaseOrderWarningOut
 from inventory_svc.domain.records import (
     ItemRef,
     PurchaseOrderLineOut,
@@ -308,4 +310,53 @@ async def supplier_returns(
             row[0], row[1], row[2], row[3], ItemRef(row[4], row[5]), row[6], row[7], row[8], row[9]
         )
         for row in await session.execute(stmt)
+    ]
+
+
+async def add_warnings(
+    session: AsyncSession,
+    po_id: int,
+    item_id: int,
+    warnings: Sequence[tuple[str, str]],
+    *,
+    scan_key: str | None,
+    now: datetime,
+) -> None:
+    """Keeps a receipt's warnings on the PO, in the receiving scan's transaction."""
+    if not warnings:
+        return
+    await session.execute(
+        insert(PurchaseOrderWarning),
+        [
+            {
+                "purchase_order_id": po_id,
+                "code": code,
+                "detail": detail,
+                "item_id": item_id,
+                "scan_key": scan_key,
+                "created_at": now,
+            }
+            for code, detail in warnings
+        ],
+    )
+
+
+async def warnings_of(session: AsyncSession, po_id: int) -> list[PurchaseOrderWarningOut]:
+    """The PO's warnings, oldest first, each with its scan's id (found by the scan's key)."""
+    stmt = (
+        select(PurchaseOrderWarning, Item.name, Scan.id)
+        .outerjoin(Item, Item.id == PurchaseOrderWarning.item_id)
+        .outerjoin(Scan, Scan.idempotency_key == PurchaseOrderWarning.scan_key)
+        .where(PurchaseOrderWarning.purchase_order_id == po_id)
+        .order_by(PurchaseOrderWarning.id)
+    )
+    return [
+        PurchaseOrderWarningOut(
+            code=warning.code,
+            detail=warning.detail,
+            item=None if warning.item_id is None else ItemRef(warning.item_id, name),
+            scan=scan_id,
+            at=warning.created_at,
+        )
+        for warning, name, scan_id in await session.execute(stmt)
     ]

@@ -7,11 +7,13 @@ expect; domain/reorder.py turns those sums into the numbers on the list.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Date,
     String,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -246,10 +249,11 @@ async def par_levels(
 # --- the reorder list -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ReorderSums:
-    """One par level with what the ledger says about it."""
+class ReorderSums(NamedTuple):
+    """One par level with what the ledger says about it. A named tuple: built straight from
+    the statement's rows, 10,000 of them for a hospital's list."""
 
+    par_id: int
     item_id: int
     item_name: str
     location: str
@@ -266,6 +270,17 @@ class ReorderSums:
     usable: int
     used: int
     on_order: int
+
+
+_PG_SETTINGS = text(
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
+)  # for this transaction only (SET LOCAL), in one round trip
+
+
+def _whole(total: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A sum as a BIGINT: PostgreSQL sums BIGINTs as NUMERIC, slower to add and compare over
+    100,000 par levels, and decoded as Decimal."""
+    return cast(total, BigInteger)
 
 
 def _cutoff(session: AsyncSession, today: date, lead_days: Any) -> ColumnElement[Any]:
@@ -298,103 +313,102 @@ async def reorder_sums(
     include_sublocations: bool = False,
     supplier_id: int | None = None,
     only_below_reorder_point: bool = True,
+    par_ids: Sequence[int] | None = None,
 ) -> list[ReorderSums]:
     """Per par level: usable on hand at its location and below (not recalled, not in a
     quarantine location, expiring on or after today + the supplier's lead time), units
     that left there to @consumed/@waste or to a location this one feeds (its par level's
     source) within [window_start, window_end], and what open POs for the location still
     expect. With `only_below_reorder_point`, only levels where usable + on order <= the
-    reorder point. One statement."""
+    reorder point. `par_ids` restricts it to those par levels (the reorder watcher). One
+    statement.
+
+    Shaped for a hospital's 100,000+ par levels (bench/reorder_bench.py): usable stock is
+    summed from the balances side, per (location and the locations above it, item), and
+    hash-joined to the par levels, with no per-par-level work except for the few lots
+    expiring within the longest lead time (usable or not depending on each par level's
+    supplier); usage, the costliest sum (movements over the window), is taken only for the
+    lines that are listed; names and terms are joined last, to the listed lines alone."""
     tree = location_tree()
-    place, source_place = aliased(Location), aliased(Location)
-    supplier = aliased(Supplier)
-    effective_supplier = func.coalesce(
-        ParLevel.source_supplier_id,
-        case((ParLevel.source_location_id.is_(None), Item.preferred_supplier_id)),
-    )
-    base_stmt = (
-        select(
-            ParLevel.id.label("par_id"),
-            ParLevel.item_id,
-            ParLevel.location_id,
-            ParLevel.par,
-            ParLevel.reorder_point,
-            ParLevel.max_level,
-            Item.name.label("item_name"),
-            place.code.label("location"),
-            supplier.code.label("supplier"),
-            source_place.code.label("source_location"),
-            SupplierItem.supplier_item_code,
-            func.coalesce(SupplierItem.pack_size, 1).label("pack_size"),
-            func.coalesce(SupplierItem.min_order_quantity, 1).label("min_order_quantity"),
-            func.coalesce(SupplierItem.lead_time_days, 0).label("lead_time_days"),
-            SupplierItem.unit_cost_cents,
-        )
-        .join(Item, Item.id == ParLevel.item_id)
-        .join(place, place.id == ParLevel.location_id)
-        .outerjoin(source_place, source_place.id == ParLevel.source_location_id)
-        .outerjoin(supplier, supplier.id == effective_supplier)
-        .outerjoin(
-            SupplierItem,
-            and_(
-                SupplierItem.item_id == ParLevel.item_id,
-                SupplierItem.supplier_id == effective_supplier,
-            ),
-        )
-    )
+    held_at = aliased(Location)
+    # Lots expiring on or after today + the longest lead time are usable for every par level.
+    longest_lead = select(func.coalesce(func.max(SupplierItem.lead_time_days), 0))
+    horizon = _cutoff(session, today, longest_lead.scalar_subquery())
+    # Which par levels' stock to sum: a location's list, or the watcher's few par levels,
+    # need only their own, not the whole hospital's.
+    scope: list[ColumnElement[bool]] = []
     if location_id is not None:
         if include_sublocations:
-            scope = select(tree.c.id).where(tree.c.root_id == location_id)
-            base_stmt = base_stmt.where(ParLevel.location_id.in_(scope))
+            places = select(tree.c.id).where(tree.c.root_id == location_id)
+            scope.append(ParLevel.location_id.in_(places))
         else:
-            base_stmt = base_stmt.where(ParLevel.location_id == location_id)
-    if supplier_id is not None:
-        base_stmt = base_stmt.where(effective_supplier == supplier_id)
-    base = base_stmt.cte("base")
-
-    held_at = aliased(Location)
-    on_hand = (
-        select(base.c.par_id, func.sum(Balance.quantity).label("usable"))
-        .select_from(base)
-        .join(tree, tree.c.root_id == base.c.location_id)
-        .join(Balance, and_(Balance.location_id == tree.c.id, Balance.item_id == base.c.item_id))
+            scope.append(ParLevel.location_id == location_id)
+    if par_ids is not None:
+        scope.append(ParLevel.id.in_(list(par_ids)))
+    in_scope = select(ParLevel.location_id, ParLevel.item_id).where(*scope)
+    fit = (
+        select(
+            tree.c.root_id,
+            Balance.item_id,
+            Lot.expiry,
+            Balance.quantity,
+        )
+        .join(tree, tree.c.id == Balance.location_id)
         .join(Lot, Lot.id == Balance.lot_id)
         .join(held_at, held_at.id == Balance.location_id)
         .where(
             Balance.quantity > 0,
             Lot.recalled.is_(False),
             held_at.kind != LocationKind.QUARANTINE.value,
-            or_(Lot.expiry.is_(None), Lot.expiry >= _cutoff(session, today, base.c.lead_time_days)),
+            or_(Lot.expiry.is_(None), Lot.expiry >= _cutoff(session, today, literal(0))),
         )
-        .group_by(base.c.par_id)
-        .subquery("on_hand")
     )
-
-    destination, fed = aliased(Location), aliased(ParLevel)
-    feeds = exists().where(
-        fed.item_id == base.c.item_id,
-        fed.source_location_id == base.c.location_id,
-        fed.location_id == Movement.to_location_id,
+    if location_id is not None:
+        fit = fit.where(tree.c.root_id.in_(in_scope.with_only_columns(ParLevel.location_id)))
+    if par_ids is not None:
+        fit = fit.where(Balance.item_id.in_(in_scope.with_only_columns(ParLevel.item_id)))
+    fit_rows = fit.subquery("fit")
+    lasting = (
+        select(
+            fit_rows.c.root_id,
+            fit_rows.c.item_id,
+            _whole(func.sum(fit_rows.c.quantity)).label("quantity"),
+        )
+        .where(or_(fit_rows.c.expiry.is_(None), fit_rows.c.expiry >= horizon))
+        .group_by(fit_rows.c.root_id, fit_rows.c.item_id)
+        .subquery("lasting")
     )
-    usage = (
-        select(base.c.par_id, func.sum(Movement.quantity).label("used"))
-        .select_from(base)
-        .join(tree, tree.c.root_id == base.c.location_id)
+    short_par, short_item, short_terms = aliased(ParLevel), aliased(Item), aliased(SupplierItem)
+    short_supplier = func.coalesce(
+        short_par.source_supplier_id,
+        case((short_par.source_location_id.is_(None), short_item.preferred_supplier_id)),
+    )
+    short_dated = (
+        select(
+            short_par.id.label("par_id"), _whole(func.sum(fit_rows.c.quantity)).label("quantity")
+        )
+        .select_from(fit_rows)
         .join(
-            Movement,
-            and_(Movement.from_location_id == tree.c.id, Movement.item_id == base.c.item_id),
-        )
-        .join(destination, destination.id == Movement.to_location_id)
-        .where(
-            Movement.occurred_at >= window_start,
-            Movement.occurred_at <= window_end,
-            or_(
-                and_(destination.is_virtual.is_(True), destination.code.in_(USAGE_DESTINATIONS)),
-                feeds,
+            short_par,
+            and_(
+                short_par.location_id == fit_rows.c.root_id, short_par.item_id == fit_rows.c.item_id
             ),
         )
-        .group_by(base.c.par_id)
-        .subquery("usage")
+        .join(short_item, short_item.id == short_par.item_id)
+        .outerjoin(
+            short_terms,
+            and_(
+                short_terms.item_id == short_par.item_id,
+                short_terms.supplier_id == short_supplier,
+            ),
+        )
+        .where(
+            fit_rows.c.expiry < horizon,
+            fit_rows.c.expiry
+            >= _cutoff(session, today, func.coalesce(short_terms.lead_time_days, 0)),
+        )
+        .group_by(short_par.id)
+        .subquery("short_dated")
     )
 
     expected = case(
@@ -408,7 +422,7 @@ async def reorder_sums(
         select(
             PurchaseOrder.location_id,
             PurchaseOrderLine.item_id,
-            func.sum(outstanding).label("quantity"),
+            _whole(func.sum(outstanding)).label("quantity"),
         )
         .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
         .where(PurchaseOrder.status.in_([s.value for s in ON_ORDER_STATUSES]))
@@ -416,41 +430,191 @@ async def reorder_sums(
         .subquery("on_order")
     )
 
-    usable = func.coalesce(on_hand.c.usable, 0)
+    usable = func.coalesce(lasting.c.quantity, 0) + func.coalesce(short_dated.c.quantity, 0)
     ordered = func.coalesce(on_order.c.quantity, 0)
-    stmt = (
-        select(base, usable.label("usable"), func.coalesce(usage.c.used, 0), ordered)
-        .outerjoin(on_hand, on_hand.c.par_id == base.c.par_id)
-        .outerjoin(usage, usage.c.par_id == base.c.par_id)
+    listed_stmt = (
+        select(
+            ParLevel.id.label("par_id"),
+            ParLevel.item_id,
+            ParLevel.location_id,
+            ParLevel.par,
+            ParLevel.reorder_point,
+            ParLevel.max_level,
+            ParLevel.source_supplier_id,
+            ParLevel.source_location_id,
+            usable.label("usable"),
+            ordered.label("on_order"),
+        )
+        .select_from(ParLevel)
+        .outerjoin(
+            lasting,
+            and_(
+                lasting.c.root_id == ParLevel.location_id,
+                lasting.c.item_id == ParLevel.item_id,
+            ),
+        )
+        .outerjoin(short_dated, short_dated.c.par_id == ParLevel.id)
         .outerjoin(
             on_order,
             and_(
-                on_order.c.location_id == base.c.location_id,
-                on_order.c.item_id == base.c.item_id,
+                on_order.c.location_id == ParLevel.location_id,
+                on_order.c.item_id == ParLevel.item_id,
             ),
         )
-        .order_by(base.c.location, base.c.item_name, base.c.item_id)
     )
-    if only_below_reorder_point:
-        stmt = stmt.where(usable + ordered <= base.c.reorder_point)
-    return [
-        ReorderSums(
-            item_id=row.item_id,
-            item_name=row.item_name,
-            location=row.location,
-            par=row.par,
-            reorder_point=row.reorder_point,
-            max_level=row.max_level,
-            supplier=row.supplier,
-            source_location=row.source_location,
-            supplier_item_code=row.supplier_item_code,
-            pack_size=row.pack_size,
-            min_order_quantity=row.min_order_quantity,
-            lead_time_days=row.lead_time_days,
-            unit_cost_cents=row.unit_cost_cents,
-            usable=int(row[-3]),
-            used=int(row[-2]),
-            on_order=int(row[-1]),
+    if scope:
+        listed_stmt = listed_stmt.where(*scope)
+    if supplier_id is not None:
+        listed_stmt = listed_stmt.join(Item, Item.id == ParLevel.item_id).where(
+            func.coalesce(
+                ParLevel.source_supplier_id,
+                case((ParLevel.source_location_id.is_(None), Item.preferred_supplier_id)),
+            )
+            == supplier_id
         )
-        for row in await session.execute(stmt)
-    ]
+    if only_below_reorder_point:
+        listed_stmt = listed_stmt.where(usable + ordered <= ParLevel.reorder_point)
+    listed = listed_stmt.cte("listed")
+
+    # Usage per listed line, as a correlated subquery: a few index probes per line
+    # (ix_movements_usage: from location, item, time) instead of a join with every movement
+    # of the window (on PostgreSQL the planner chose to merge the whole index).
+    destination, fed, moved_from = aliased(Location), aliased(ParLevel), tree.alias("moved_from")
+    feeds = (
+        exists()
+        .where(
+            fed.item_id == listed.c.item_id,
+            fed.source_location_id == listed.c.location_id,
+            fed.location_id == Movement.to_location_id,
+        )
+        .correlate_except(fed)  # the listed line two levels out, and this movement
+    )
+    used = (
+        select(func.coalesce(_whole(func.sum(Movement.quantity)), 0))
+        .select_from(moved_from)
+        .join(Movement, Movement.from_location_id == moved_from.c.id)
+        .join(destination, destination.id == Movement.to_location_id)
+        .where(
+            moved_from.c.root_id == listed.c.location_id,
+            Movement.item_id == listed.c.item_id,
+            Movement.occurred_at >= window_start,
+            Movement.occurred_at <= window_end,
+            or_(
+                and_(destination.is_virtual.is_(True), destination.code.in_(USAGE_DESTINATIONS)),
+                feeds,
+            ),
+        )
+        .scalar_subquery()
+    )
+
+    place, source_place = aliased(Location), aliased(Location)
+    effective_supplier = func.coalesce(
+        listed.c.source_supplier_id,
+        case((listed.c.source_location_id.is_(None), Item.preferred_supplier_id)),
+    )
+    stmt = (
+        select(
+            listed.c.par_id,
+            listed.c.item_id,
+            Item.name,
+            place.code,
+            listed.c.par,
+            listed.c.reorder_point,
+            listed.c.max_level,
+            Supplier.code,
+            source_place.code,
+            SupplierItem.supplier_item_code,
+            func.coalesce(SupplierItem.pack_size, 1),
+            func.coalesce(SupplierItem.min_order_quantity, 1),
+            func.coalesce(SupplierItem.lead_time_days, 0),
+            SupplierItem.unit_cost_cents,
+            listed.c.usable,
+            used,
+            listed.c.on_order,
+        )
+        .select_from(listed)
+        .join(Item, Item.id == listed.c.item_id)
+        .join(place, place.id == listed.c.location_id)
+        .outerjoin(source_place, source_place.id == listed.c.source_location_id)
+        .outerjoin(Supplier, Supplier.id == effective_supplier)
+        .outerjoin(
+            SupplierItem,
+            and_(
+                SupplierItem.item_id == listed.c.item_id,
+                SupplierItem.supplier_id == effective_supplier,
+            ),
+        )
+        .order_by(place.code, Item.name, Item.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # JIT compiling this statement's many expressions costs more than it saves (twice the
+        # time at 118,000 par levels); memory enough to aggregate them without spilling.
+        await session.execute(_PG_SETTINGS)
+    # On the connection, not the ORM session: plain rows, without the ORM's per-row loading
+    # (columns only here), for 10,000 of them.
+    result = await (await session.connection()).execute(stmt)
+    # In the select's order: the sums are BIGINTs (_whole), so the rows are the tuples.
+    return [ReorderSums._make(row) for row in result]
+
+
+# --- crossings of the reorder point (services/reorder_watch.py) ------------------------------
+
+
+async def par_levels_counting(
+    session: AsyncSession, touched: Mapping[int, Iterable[str]]
+) -> list[int]:
+    """Ids of the par levels whose numbers a change of these items at these locations (by
+    code) can move: a par level counts its own location and every location below it, so
+    those at each touched location and at the locations above it."""
+    codes = sorted({code for places in touched.values() for code in places})
+    if not codes:
+        return []
+    start = (
+        select(Location.id.label("touched_id"), Location.id.label("id"), Location.parent_id)
+        .where(Location.code.in_(codes), Location.is_virtual.is_(False))
+        .cte("above", recursive=True)
+    )
+    parent = aliased(Location)
+    above = start.union_all(
+        select(start.c.touched_id, parent.id, parent.parent_id).where(
+            parent.id == start.c.parent_id
+        )
+    )
+    touched_place = aliased(Location)
+    stmt = (
+        select(ParLevel.id, ParLevel.item_id, touched_place.code)
+        .join(above, above.c.id == ParLevel.location_id)
+        .join(touched_place, touched_place.id == above.c.touched_id)
+        .where(ParLevel.item_id.in_(sorted(touched)))
+    )
+    wanted = {(item, code) for item, places in touched.items() for code in places}
+    return sorted(
+        {par_id for par_id, item, code in await session.execute(stmt) if (item, code) in wanted}
+    )
+
+
+async def mark_below(session: AsyncSession, par_ids: Sequence[int], now: datetime) -> set[int]:
+    """Marks these par levels below their reorder point; returns those that were not yet
+    (each a new crossing). Conditional, so two watchers cannot both flip one."""
+    if not par_ids:
+        return set()
+    stmt = (
+        update(ParLevel)
+        .where(ParLevel.id.in_(list(par_ids)), ParLevel.below_since.is_(None))
+        .values(below_since=now)
+        .returning(ParLevel.id)
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def clear_below(session: AsyncSession, par_ids: Sequence[int]) -> set[int]:
+    """These par levels are back above their reorder point; returns those that were below."""
+    if not par_ids:
+        return set()
+    stmt = (
+        update(ParLevel)
+        .where(ParLevel.id.in_(list(par_ids)), ParLevel.below_since.is_not(None))
+        .values(below_since=None)
+        .returning(ParLevel.id)
+    )
+    return set((await session.execute(stmt)).scalars())

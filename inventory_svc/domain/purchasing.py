@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
+import msgspec
+
 from inventory_svc.domain.errors import BadRequest, InvalidTransition
+from inventory_svc.domain.records import ItemRef, PurchaseOrderOut
 from inventory_svc.domain.vocabulary import PurchaseOrderStatus as Status
 
 
@@ -171,3 +175,21 @@ def apply_receipt(
     if not filled:
         new_status = status  # nothing arrived for this PO
     return Receipt(result, filled, new_status, warnings)
+
+
+class PurchaseOrderWarningOut(msgspec.Struct):
+    """A receipt that was not as ordered, kept on the PO: `scan` is the receiving scan's id
+    (GET /scans), `at` when it was applied."""
+
+    code: str
+    detail: str
+    item: ItemRef | None
+    scan: int | None
+    at: datetime
+
+
+class PurchaseOrderDetail(PurchaseOrderOut):
+    """One purchase order as GET /purchase-orders/{number} shows it: with the warnings its
+    receipts raised (`not_on_order`, `over_received`), oldest first."""
+
+    warnings: list[PurchaseOrderWarningOut] = []

@@ -20,6 +20,7 @@ from inventory_svc.domain.events import EventType
 from inventory_svc.domain.purchasing import (
     Acknowledgement,
     PoAction,
+    PurchaseOrderDetail,
     acknowledge_lines,
     apply_receipt,
 )
@@ -237,8 +238,14 @@ async def acknowledge(
     return order
 
 
-async def get_purchase_order(session: AsyncSession, number: str) -> PurchaseOrderOut:
-    return await _get(session, number)
+async def get_purchase_order(session: AsyncSession, number: str) -> PurchaseOrderDetail:
+    """The PO with the warnings its receipts raised."""
+    order = await _get(session, number)
+    warnings = await purchasing_db.warnings_of(session, order.id)
+    return PurchaseOrderDetail(
+        **{field: getattr(order, field) for field in order.__struct_fields__},
+        warnings=warnings,
+    )
 
 
 async def list_purchase_orders(
@@ -269,12 +276,13 @@ _RECEIPT_EVENTS = {
 
 
 async def receive_against(
-    uow: UnitOfWork, number: str, item_id: int, quantity: int
+    uow: UnitOfWork, number: str, item_id: int, quantity: int, *, scan_key: str | None = None
 ) -> list[tuple[str, str]]:
     """A `receive` scan naming the PO, in the scan's unit of work: the PO is locked, its
     lines fill (domain/purchasing.apply_receipt), its status follows (with its event), and
-    the receipt's warnings (`not_on_order`, `over_received`) go on the scan. A draft,
-    cancelled or received PO refuses the scan (409 invalid_transition)."""
+    the receipt's warnings (`not_on_order`, `over_received`) go on the scan and are kept on
+    the PO (with the scan's Idempotency-Key, `scan_key`), never silent. A draft, cancelled
+    or received PO refuses the scan (409 invalid_transition)."""
     head = await _head(uow, number)
     receipt = apply_receipt(
         number, head.status, await purchasing_db.lines(uow.session, head.id), item_id, quantity
@@ -290,7 +298,11 @@ async def receive_against(
         )
         order = await _get(uow.session, number)
         uow.emit(_RECEIPT_EVENTS[receipt.status], {"purchase_order": order})
-    return [(warning.code, warning.detail) for warning in receipt.warnings]
+    warnings = [(warning.code, warning.detail) for warning in receipt.warnings]
+    await purchasing_db.add_warnings(
+        uow.session, head.id, item_id, warnings, scan_key=scan_key, now=uow.now
+    )
+    return warnings
 
 
 async def supplier_returns(

@@ -243,18 +243,18 @@ async def _write(session: AsyncSession, world: World) -> dict[str, Any]:
                 unit_cost_cents=cost,
             )
         )
-    for (item, place), (par, point, source) in world.pars.items():
+    for (item, place), (par, point, par_source) in world.pars.items():
         await session.execute(
             insert(ParLevel).values(
                 item_id=items[item],
                 location_id=places[place],
                 par=par,
                 reorder_point=point,
-                source_supplier_id=suppliers[source[1]]
-                if source and source[0] == "supplier"
+                source_supplier_id=suppliers[par_source[1]]
+                if par_source and par_source[0] == "supplier"
                 else None,
-                source_location_id=places[source[1]]
-                if source and source[0] == "location"
+                source_location_id=places[par_source[1]]
+                if par_source and par_source[0] == "location"
                 else None,
             )
         )
@@ -284,6 +284,10 @@ async def _write(session: AsyncSession, world: World) -> dict[str, Any]:
                 )
             )
     return {"places": places, "items": items, "suppliers": suppliers, "tag": tag}
+
+
+def _expiry(offset: int | None) -> date | None:
+    return None if offset is None else TODAY + timedelta(days=offset)
 
 
 def _brute_force(world: World, ids: dict[str, Any], root: int | None) -> list[tuple[Any, ...]]:
@@ -323,7 +327,7 @@ def _brute_force(world: World, ids: dict[str, Any], root: int | None) -> list[tu
             and world.lots[lot][0] == item
             and PLACES[at][0] != "quarantine"
             and reorder.is_usable(
-                None if world.lots[lot][1] is None else TODAY + timedelta(days=world.lots[lot][1]),
+                _expiry(world.lots[lot][1]),
                 world.lots[lot][2],
                 False,
                 TODAY,

@@ -486,7 +486,7 @@ async def test_acknowledging_more_than_was_ordered_or_an_unknown_line_is_refused
     assert still.json()["status"] == "submitted"
 
 
-ALL_ACTIONS = {
+ALL_ACTIONS: dict[PoAction, tuple[str, str, dict[str, Any] | None]] = {
     PoAction.EDIT: ("PATCH", "", {"lines": []}),
     PoAction.SUBMIT: ("POST", "/submit", None),
     PoAction.ACKNOWLEDGE: ("POST", "/acknowledge", {"supplier_reference": "R"}),
@@ -590,7 +590,8 @@ async def test_receive_scans_naming_a_po_fill_its_lines_and_finish_it(
     client: Client, keys: Keys
 ) -> None:
     """Partial, then complete; an item not on the PO and an over-receipt are warnings on the
-    scan (stock is still booked); a draft PO and an unknown one refuse the scan unbooked."""
+    scan and on the PO (stock is still booked); a draft PO and an unknown one refuse the
+    scan unbooked."""
     admin = await keys.header(Role.ADMIN)
     item = (await _setup(client, admin))["item"]
     other = await make_item(
@@ -641,6 +642,13 @@ async def test_receive_scans_naming_a_po_fill_its_lines_and_finish_it(
     assert [w["code"] for w in last.json()["warnings"]] == ["over_received"]
     po = (await client.get(f"/api/v1/purchase-orders/{number}", headers=admin)).json()
     assert (po["status"], po["lines"][0]["received"]) == ("received", 32)
+    # The warnings are kept on the PO too, each naming its scan (GET /scans shows it).
+    assert [(w["code"], w["scan"], w["item"]["id"]) for w in po["warnings"]] == [
+        ("not_on_order", stray.json()["id"], other["id"]),
+        ("over_received", last.json()["id"], item),
+    ]
+    assert po["warnings"][1]["detail"] == last.json()["warnings"][0]["detail"]
+    assert all(datetime.fromisoformat(w["at"]) <= datetime.now(UTC) for w in po["warnings"])
     after = await scan(client, admin, code, "receive", "MAIN", purchase_order=number)
     assert_problem(after, 409, "invalid_transition")
 

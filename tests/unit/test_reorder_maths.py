@@ -242,3 +242,19 @@ def test_picks_take_earliest_expiry_first_and_are_listed_by_bin() -> None:
     assert [pick.location for pick in everything] == ["B0", "B1", "B2", "B3"]
     assert suggest_picks(stock, 0) == []
     assert walk_key([], 1) > walk_key(["B9"], 2) > walk_key(["B1"], 3)
+
+
+@given(
+    used=st.integers(min_value=0, max_value=10**12),
+    usable=st.integers(min_value=0, max_value=10**12),
+    usage_days=st.integers(min_value=1, max_value=3650),
+)
+def test_the_lists_floats_are_the_exact_ratios_rounded(
+    used: int, usable: int, usage_days: int
+) -> None:
+    """figures() divides integers for speed; the numbers are those of the exact fractions."""
+    numbers = reorder.figures(par=0, usable=usable, on_order=0, used=used, usage_days=usage_days)
+    per_day = reorder.daily_usage(used, usage_days)
+    supply = reorder.days_of_supply(usable, per_day)
+    assert numbers.daily_usage == round(float(per_day), 3)
+    assert numbers.days_of_supply == (None if supply is None else round(float(supply), 1))

@@ -26,7 +26,7 @@ from inventory_svc.api.reorder_schemas import (
 )
 from inventory_svc.api.schemas import MAX_ID, MAX_OFFSET
 from inventory_svc.domain import limits
-from inventory_svc.domain.purchasing import Acknowledgement
+from inventory_svc.domain.purchasing import Acknowledgement, PurchaseOrderDetail
 from inventory_svc.domain.records import (
     ParLevelOut,
     PickListOut,
@@ -338,7 +338,7 @@ class PurchaseOrderController(Controller):
         operation_id="getPurchaseOrder",
         responses=READ_ONE_PROBLEMS,
     )
-    async def get_one(self, number: PoNumber, reader: ReadSession) -> PurchaseOrderOut:
+    async def get_one(self, number: PoNumber, reader: ReadSession) -> PurchaseOrderDetail:
         return await purchasing.get_purchase_order(reader, number)
 
     @patch(
