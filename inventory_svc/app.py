@@ -19,9 +19,24 @@ from inventory_svc.api.hygiene import RateLimiter, documentation, security_heade
 from inventory_svc.api.inputs import NoNulInUrl, StrictJsonRequest
 from inventory_svc.api.observability import RequestObservability, metrics_route, stamp_request_id
 from inventory_svc.api.problems import EXCEPTION_HANDLERS
+from inventory_svc.api.routes.counts import (
+    ControlledController,
+    CountController,
+    ImportController,
+)
 from inventory_svc.api.routes.events import EventController
 from inventory_svc.api.routes.items import ItemController
+from inventory_svc.api.routes.kits import (
+    KitController,
+    KitTemplateController,
+    RestockSessionController,
+)
 from inventory_svc.api.routes.locations import LocationController, SupplierController
+from inventory_svc.api.routes.recalls import (
+    ExpiringController,
+    RecallController,
+    SerialController,
+)
 from inventory_svc.api.routes.reorders import (
     ParLevelController,
     PickListController,
@@ -38,6 +53,7 @@ from inventory_svc.db.engine import create_engine, create_sessionmaker
 from inventory_svc.observability.logs import adopt_server_loggers, configure_logging
 from inventory_svc.services.key_cache import KeyCache, watch_revocations
 from inventory_svc.services.uow import Transactions
+from inventory_svc.worker import Runner
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -55,9 +71,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.read_sessions = create_sessionmaker(engine, read_only=True)
         app.state.key_cache = KeyCache.for_settings(settings)
         app.state.key_watch = watch_revocations(settings, app.state.key_cache)  # None: SQLite
+        jobs = Runner(app.state.sessions, app.state.clock) if settings.background_jobs else None
+        if jobs is not None:
+            jobs.start()
         try:
             yield
         finally:
+            if jobs is not None:
+                await jobs.close()
             if app.state.key_watch is not None:
                 await app.state.key_watch.close()
             await engine.dispose()
@@ -77,6 +98,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PurchaseOrderController,
             PickListController,
             SupplierReturnController,
+            KitTemplateController,
+            KitController,
+            RestockSessionController,
+            RecallController,
+            ExpiringController,
+            SerialController,
+            CountController,
+            ControlledController,
+            ImportController,
         ],
         security=[{"apiKey": []}],
     )

@@ -9,15 +9,17 @@ import sys
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+import msgspec
 from sqlalchemy.exc import OperationalError
 
 from inventory_svc.config import Settings
 from inventory_svc.db.engine import create_engine, create_sessionmaker
 from inventory_svc.db.migrate import upgrade_to_head
 from inventory_svc.demo import load_demo
+from inventory_svc.domain.count_records import ImportReport
 from inventory_svc.domain.errors import DomainError
 from inventory_svc.domain.roles import Role
-from inventory_svc.services import keys
+from inventory_svc.services import imports, keys
 from inventory_svc.services.actors import Actor
 from inventory_svc.services.uow import Transactions, UseCase
 
@@ -134,6 +136,56 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
+    """The background jobs (inventory_svc/worker.py) alone, until SIGTERM or SIGINT."""
+    import signal
+
+    from inventory_svc.observability.logs import configure_logging
+    from inventory_svc.worker import Runner
+
+    configure_logging(settings.log_level)
+    upgrade_to_head(settings.database_url)
+
+    async def work() -> None:
+        engine = create_engine(settings)
+        try:
+            runner = Runner(create_sessionmaker(engine), settings.clock)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, runner.stop)
+            await runner.run()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(work())
+    return 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Load a go-live CSV (README: Go-live imports); the report (refused rows with why) is
+    printed as JSON on stdout. Exit 1 when a row was refused."""
+    body = Path(args.file).read_bytes()
+    load = imports.import_items if args.kind == "items" else imports.import_stock
+
+    async def run() -> ImportReport:
+        engine = create_engine(settings)
+        try:
+            transactions = Transactions(create_sessionmaker(engine), settings.clock)
+            return await load(transactions, _cli_actor(), body)
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(run())
+    print(msgspec.json.format(msgspec.json.encode(report)).decode())
+    print(
+        f"{report.kind}: {report.rows} rows, {report.created} created, {report.updated} "
+        f"updated, {report.unchanged} unchanged, {len(report.refused)} refused "
+        f"({report.rows_per_second} rows/s)",
+        file=sys.stderr,
+    )
+    return 1 if report.refused else 0
+
+
 def _safe_url(url: str) -> str:
     """Never print a password."""
     head, sep, tail = url.partition("@")
@@ -184,6 +236,17 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(func=cmd_keys_revoke)
+
+    sub.add_parser(
+        "worker", help="run the background jobs alone (serve also runs them in-process)"
+    ).set_defaults(func=cmd_worker)
+
+    import_parser = sub.add_parser(
+        "import", help="load a go-live CSV: the item master or opening stock (README)"
+    )
+    import_parser.add_argument("kind", choices=["items", "stock"])
+    import_parser.add_argument("file", help="the CSV file")
+    import_parser.set_defaults(func=cmd_import)
 
     backup_parser = sub.add_parser(
         "backup", help="copy the database, safe while serving (SQLite: online backup API)"

@@ -40,6 +40,9 @@ class Settings:
     """Connections and requests in flight per worker before new ones get 503."""
     timezone: str | None = None
     """IANA zone of the site (e.g. America/Chicago); None means the machine's zone."""
+    background_jobs: bool = False
+    """Run the background jobs (inventory_svc/worker.py) inside each `serve` process; from
+    the environment true by default. False here, so apps built in tests run none unasked."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,6 +75,8 @@ class Settings:
             request_read_timeout=float(env.get("INVENTORY_REQUEST_READ_TIMEOUT", "10")),
             max_connections=int(env.get("INVENTORY_MAX_CONNECTIONS", "4096")),
             timezone=env.get("INVENTORY_TIMEZONE") or None,
+            background_jobs=env.get("INVENTORY_BACKGROUND_JOBS", "true").strip().lower()
+            not in ("0", "false", "no", "off"),
         )
 
 

@@ -211,6 +211,13 @@ class Movement(Base):
         Index("ix_movements_to_location", "to_location_id", "id"),
         # Usage over a window, per location and item (the reorder list).
         Index("ix_movements_usage", "from_location_id", "item_id", "occurred_at"),
+        # What a restock session (or another reference) moved.
+        Index(
+            "ix_movements_reference",
+            "reference",
+            sqlite_where=text("reference IS NOT NULL"),
+            postgresql_where=text("reference IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(_text(limits.MOVEMENT_KIND))
@@ -225,6 +232,10 @@ class Movement(Base):
     reference: Mapped[str | None] = mapped_column(_text(limits.REFERENCE))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+    # Who witnessed a controlled-substance movement (a name: the witness's key is never kept).
+    witness: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    serial: Mapped[str | None] = mapped_column(_text(limits.SERIAL))
+    """The serialised pack this movement moved (GS1 AI 21), if the scan named one."""
 
 
 class ApiKey(Base):
@@ -319,6 +330,9 @@ class ParLevel(Base):
     source_supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
     source_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+    # When the line last went to or below its reorder point; null while above. Flipped only
+    # by the reorder watcher (services/reorder_watch.py), once per crossing.
+    below_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class PurchaseOrder(Base):
@@ -389,3 +403,284 @@ class PickListLine(Base):
     source_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     requested: Mapped[int] = mapped_column(Integer)
     picked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PurchaseOrderWarning(Base):
+    """A receipt against a PO that was not as ordered (`not_on_order`, `over_received`):
+    answered on the scan and kept here, so the buyer sees it on the PO later."""
+
+    __tablename__ = "purchase_order_warnings"
+    __table_args__ = (Index("ix_purchase_order_warnings_po", "purchase_order_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purchase_order_id: Mapped[int] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(_text(limits.ERROR_CODE))
+    detail: Mapped[str] = mapped_column(Text)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    # The receiving scan's Idempotency-Key: the PO's lines are filled before the scan row
+    # (and its id) is written, in the same transaction; the key finds the scan afterwards.
+    scan_key: Mapped[str | None] = mapped_column(_text(limits.IDEMPOTENCY_KEY))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+class JobCursor(Base):
+    """How far a background job has read the event feed; advanced in the transaction of the
+    job's own work, so a crash neither loses nor repeats it."""
+
+    __tablename__ = "job_cursors"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+# --- kits ---------------------------------------------------------------------------------
+
+
+class KitTemplate(Base):
+    """One version of a kit template: editing a template adds a version, and a kit keeps the
+    version it was last restocked to."""
+
+    __tablename__ = "kit_templates"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_kit_templates_code_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(_text(limits.KIT_TEMPLATE_CODE))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(_text(limits.NAME))
+    kind: Mapped[str] = mapped_column(_text(limits.LOCATION_KIND))
+    check_interval_days: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+class KitTemplateSlot(Base):
+    __tablename__ = "kit_template_slots"
+    __table_args__ = (
+        UniqueConstraint("template_id", "slot", name="uq_kit_template_slots_template_slot"),
+        CheckConstraint("quantity > 0 AND min_days_to_expiry >= 0", name="quantities"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("kit_templates.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    slot: Mapped[str] = mapped_column(_text(limits.KIT_SLOT))
+    quantity: Mapped[int] = mapped_column(Integer)
+    min_days_to_expiry: Mapped[int] = mapped_column(Integer)
+
+
+class KitTemplateSlotItem(Base):
+    """An item a slot accepts; unique per template, so every unit in a kit has one slot."""
+
+    __tablename__ = "kit_template_slot_items"
+    __table_args__ = (
+        UniqueConstraint("template_id", "item_id", name="uq_kit_template_slot_items_template_item"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("kit_templates.id", ondelete="CASCADE"))
+    slot_id: Mapped[int] = mapped_column(
+        ForeignKey("kit_template_slots.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+
+
+class Kit(Base):
+    """A kit is a location (its stock is ordinary stock) bound to a template version."""
+
+    __tablename__ = "kits"
+    __table_args__ = (Index("ix_kits_status", "status"),)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("kit_templates.id"), index=True)
+    status: Mapped[str] = mapped_column(_text(limits.KIT_STATUS))
+    seal_number: Mapped[str | None] = mapped_column(_text(limits.SEAL_NUMBER))
+    sealed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sealed_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    flag_reason: Mapped[str | None] = mapped_column(_text(limits.KIT_REASON))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+class KitCheck(Base):
+    """Every check of a kit's seal, intact or not."""
+
+    __tablename__ = "kit_checks"
+    __table_args__ = (Index("ix_kit_checks_kit", "kit_location_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kit_location_id: Mapped[int] = mapped_column(ForeignKey("kits.location_id"))
+    seal_number: Mapped[str | None] = mapped_column(_text(limits.SEAL_NUMBER))
+    intact: Mapped[bool] = mapped_column(Boolean)
+    seal_matches: Mapped[bool] = mapped_column(Boolean)
+    checked_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class KitOpening(Base):
+    """A broken seal: opened for a case or a code blue (`reference`), or by an issue."""
+
+    __tablename__ = "kit_openings"
+    __table_args__ = (Index("ix_kit_openings_kit", "kit_location_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kit_location_id: Mapped[int] = mapped_column(ForeignKey("kits.location_id"))
+    reason: Mapped[str] = mapped_column(_text(limits.KIT_REASON))
+    seal_number: Mapped[str | None] = mapped_column(_text(limits.SEAL_NUMBER))
+    reference: Mapped[str | None] = mapped_column(_text(limits.REFERENCE))
+    opened_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RestockSession(Base):
+    """One restock of one kit from a source location; at most one open per kit."""
+
+    __tablename__ = "restock_sessions"
+    __table_args__ = (
+        Index(
+            "uq_restock_sessions_open_kit",
+            "kit_location_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kit_location_id: Mapped[int] = mapped_column(ForeignKey("kits.location_id"), index=True)
+    source_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    template_id: Mapped[int] = mapped_column(ForeignKey("kit_templates.id"))
+    status: Mapped[str] = mapped_column(_text(limits.KIT_STATUS))
+    opened_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    seal_number: Mapped[str | None] = mapped_column(_text(limits.SEAL_NUMBER))
+    override_reason: Mapped[str | None] = mapped_column(_text(limits.KIT_REASON))
+    override_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+
+
+# --- counts, scan reversals (issue 15) ------------------------------------------------------
+
+
+class CountSession(Base):
+    """A cycle count of one location: `open` while count scans accumulate, then `committed`."""
+
+    __tablename__ = "count_sessions"
+    __table_args__ = (
+        Index("ix_count_sessions_location_status", "location_id", "status"),
+        # One open count per location: two would settle the same differences twice.
+        Index(
+            "uq_count_sessions_open_location",
+            "location_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+    # BIGINT: a count scan names its session with a JSON-safe integer (limits.SESSION_ID).
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    status: Mapped[str] = mapped_column(_text(limits.COUNT_STATUS))
+    blind: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    committed_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    committed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reason: Mapped[str | None] = mapped_column(_text(limits.COUNT_REASON))
+
+
+class CountLine(Base):
+    """Units counted of one lot (`lot_id` NULL: the item as a whole, from barcodes without a
+    lot). `baseline` is the lot's balance at its first count scan and `watermark` the last
+    movement id then: movements after it come on top of what was counted (DESIGN §2)."""
+
+    __tablename__ = "count_lines"
+    __table_args__ = (
+        CheckConstraint("counted >= 0 AND baseline >= 0", name="not_negative"),
+        Index(
+            "uq_count_lines_session_lot",
+            "count_session_id",
+            "lot_id",
+            unique=True,
+            sqlite_where=text("lot_id IS NOT NULL"),
+            postgresql_where=text("lot_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_count_lines_session_item_whole",
+            "count_session_id",
+            "item_id",
+            unique=True,
+            sqlite_where=text("lot_id IS NULL"),
+            postgresql_where=text("lot_id IS NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    count_session_id: Mapped[int] = mapped_column(
+        ForeignKey("count_sessions.id", ondelete="CASCADE")
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    counted: Mapped[int] = mapped_column(BigInteger, default=0)
+    baseline: Mapped[int] = mapped_column(BigInteger, default=0)
+    watermark: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_counted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ScanReversal(Base):
+    """An applied scan and the scan row whose movements undid it; keyed by the original, so a
+    scan is reversed at most once."""
+
+    __tablename__ = "scan_reversals"
+    scan_id: Mapped[int] = mapped_column(BigId, ForeignKey("scans.id"), primary_key=True)
+    reversal_scan_id: Mapped[int] = mapped_column(BigId, ForeignKey("scans.id"), unique=True)
+    reason: Mapped[str] = mapped_column(_text(limits.REVERSAL_REASON))
+    reversed_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    reversed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# --- recalls and the expiry sweep ------------------------------------------------------------
+
+
+class Recall(Base):
+    """A manufacturer's recall of an item's lots (by number: `recall_lots`)."""
+
+    __tablename__ = "recalls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    reason: Mapped[str] = mapped_column(_text(limits.RECALL_REASON))
+    source: Mapped[str | None] = mapped_column(_text(limits.RECALL_SOURCE))
+    created_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+    quarantined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class RecallLot(Base):
+    """A recalled lot number of an item, `*` for every lot: receipts of it are refused."""
+
+    __tablename__ = "recall_lots"
+    __table_args__ = (Index("ix_recall_lots_item_lot", "item_id", "lot_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recall_id: Mapped[int] = mapped_column(ForeignKey("recalls.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_number: Mapped[str] = mapped_column(_text(limits.LOT_NUMBER))
+
+
+class ExpiryNotice(Base):
+    """One expiry event raised (a lot at a threshold, a kit before its check): the sweep
+    claims the row, so several workers never raise it twice."""
+
+    __tablename__ = "expiry_notices"
+    subject: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    threshold_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expiry: Mapped[date] = mapped_column(Date, primary_key=True)
+    noticed_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+class SerialPack(Base):
+    """A serialised pack (GTIN + GS1 AI 21): where it is now, its last destination (a
+    virtual location once it has left: given, wasted, or back to the supplier)."""
+
+    __tablename__ = "serials"
+    __table_args__ = (UniqueConstraint("gtin", "serial", name="uq_serials_gtin_serial"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    serial: Mapped[str] = mapped_column(_text(limits.SERIAL))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())

@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory_svc.db import catalog
@@ -33,7 +33,7 @@ from inventory_svc.db import events as events_db
 from inventory_svc.db.engine import driver_connection
 from inventory_svc.db.errors import StockChanged, translate_driver_error
 from inventory_svc.db.ledger import TAKE, balance_upsert, lot_key, net_moved_to
-from inventory_svc.db.models import Balance, Lot, Movement, Scan
+from inventory_svc.db.models import Balance, Location, Lot, Movement, Scan, SerialPack
 from inventory_svc.domain import limits
 from inventory_svc.domain.events import DomainEvent, EventType
 from inventory_svc.domain.ledger import LotFacts, MovePlan, PlaceFacts
@@ -55,6 +55,23 @@ class MoveFacts:
     places: dict[str, PlaceFacts]
     named_lot: LotFacts | None
     lots_at_source: list[LotFacts]
+    earliest_usable: tuple[str, date] | None = None
+    """The source's shortest-dated usable lot of the item (lot number, expiry), when asked
+    for: an issue of a later lot is warned `not_fefo`."""
+    serial_at: PlaceFacts | None = None
+    """Where the barcode's serialised pack is now (None: a pack not seen before)."""
+    schedule: str | None = None
+    """The item's controlled-substance schedule (a waste of one needs a witness)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SerialMove:
+    """A serialised pack the move takes along: from where it was read to be
+    (`expected_location_id`; None for a pack not seen before) to the move's destination."""
+
+    gtin: str
+    serial: str
+    expected_location_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +92,7 @@ _PlaceTuple = tuple[int, str, str, bool]
 
 _PG_FACTS = """
 WITH item_match AS (
-    SELECT i.id, i.name, ii.units,
+    SELECT i.id, i.name, ii.units, i.schedule,
            (SELECT n.printed FROM item_identifiers n
              WHERE n.item_id = i.id AND n.kind = 'ndc' AND n.value = ANY($3::text[])
              LIMIT 1) AS ndc_printed
@@ -99,7 +116,17 @@ SELECT m.id, m.name, m.units, m.ndc_printed,
        (SELECT json_agg(json_build_array(l.id, l.lot_number, l.expiry, l.recalled, b.quantity))
           FROM balances b JOIN lots l ON l.id = b.lot_id
          WHERE $7::boolean AND b.item_id = m.id AND b.quantity > 0
-           AND b.location_id = (SELECT id FROM source))::text
+           AND b.location_id = (SELECT id FROM source))::text,
+       m.schedule,
+       (SELECT json_build_array(l.lot_number, l.expiry)
+          FROM balances b JOIN lots l ON l.id = b.lot_id
+         WHERE $9::date IS NOT NULL AND b.item_id = m.id AND b.quantity > 0
+           AND b.location_id = (SELECT id FROM source) AND NOT l.recalled
+           AND l.expiry >= $9::date
+         ORDER BY l.expiry, l.lot_number LIMIT 1)::text,
+       (SELECT json_build_array(s.location_id, sl.code, sl.kind, sl.is_virtual)
+          FROM serials s JOIN locations sl ON sl.id = s.location_id
+         WHERE $10::text IS NOT NULL AND s.gtin = $1::text AND s.serial = $10::text)::text
   FROM (SELECT 1) AS one LEFT JOIN item_match m ON true
 """
 
@@ -115,14 +142,26 @@ async def move_facts(
     lot_number: str | None,
     expiry: date | None,
     fefo: bool,
+    usable_from: date | None = None,
+    serial: str | None = None,
 ) -> MoveFacts:
     """Everything a move decides on, in one statement on PostgreSQL. `lot_number` None
-    means the barcode names no lot; `fefo` asks for the source's lots in stock."""
+    means the barcode names no lot; `fefo` asks for the source's lots in stock;
+    `usable_from` (today) for its shortest-dated lot usable from that day."""
     by_ndc = bool(ndc_candidates) and fallback_to_ndc
     key = lot_key(lot_number, expiry) if lot_number is not None else None
     if not _is_postgres(session):
         return await _sqlite_facts(
-            session, gtin, ndc_candidates, fallback_to_ndc, source, destination, key, fefo
+            session,
+            gtin,
+            ndc_candidates,
+            fallback_to_ndc,
+            source,
+            destination,
+            key,
+            fefo,
+            usable_from,
+            serial,
         )
     if not gtin and not by_ndc:
         return await _places_only(session, source, destination)
@@ -138,6 +177,8 @@ async def move_facts(
             key,
             fefo,
             _GTIN_KINDS,
+            usable_from,
+            serial,
         )
     except Exception as error:
         raise await translate_driver_error(session, error, "move facts") from error
@@ -153,6 +194,9 @@ async def move_facts(
         places={code: PlaceFacts(id_, code, kind, virtual) for id_, code, kind, virtual in places},
         named_lot=LotFacts(*named) if named else None,
         lots_at_source=[LotFacts(*lot) for lot in at_source],
+        schedule=row[7],
+        earliest_usable=msgspec.json.decode(row[8], type=tuple[str, date]) if row[8] else None,
+        serial_at=PlaceFacts(*msgspec.json.decode(row[9], type=_PlaceTuple)) if row[9] else None,
     )
 
 
@@ -178,6 +222,8 @@ async def _sqlite_facts(
     destination: str,
     key: str | None,
     fefo: bool,
+    usable_from: date | None,
+    serial: str | None,
 ) -> MoveFacts:
     """The same facts from a few statements (in-process: a statement costs no round trip)."""
     found = await catalog.find_item_by_barcode(
@@ -222,7 +268,48 @@ async def _sqlite_facts(
         facts.places,
         named,
         at_source,
+        earliest_usable=await _earliest_usable(session, item_id, source_id, usable_from),
+        serial_at=await _serial_at(session, gtin, serial),
+        schedule=found.item.schedule,
     )
+
+
+async def _serial_at(
+    session: AsyncSession, gtin: str | None, serial: str | None
+) -> PlaceFacts | None:
+    if gtin is None or serial is None:
+        return None
+    row = (
+        await session.execute(
+            select(Location.id, Location.code, Location.kind, Location.is_virtual)
+            .join(SerialPack, SerialPack.location_id == Location.id)
+            .where(SerialPack.gtin == gtin, SerialPack.serial == serial)
+        )
+    ).first()
+    return PlaceFacts(row[0], row[1], row[2], row[3]) if row else None
+
+
+async def _earliest_usable(
+    session: AsyncSession, item_id: int, location_id: int, usable_from: date | None
+) -> tuple[str, date] | None:
+    if usable_from is None:
+        return None
+    first = (
+        await session.execute(
+            select(Lot.lot_number, Lot.expiry)
+            .join(Balance, Balance.lot_id == Lot.id)
+            .where(
+                Balance.item_id == item_id,
+                Balance.location_id == location_id,
+                Balance.quantity > 0,
+                Lot.recalled.is_(False),
+                Lot.expiry >= usable_from,
+            )
+            .order_by(Lot.expiry, Lot.lot_number)
+            .limit(1)
+        )
+    ).first()
+    return (first[0], first[1]) if first and first[1] else None
 
 
 async def _on_hand(session: AsyncSession, lot_id: int, location_id: int) -> int:
@@ -245,7 +332,12 @@ async def lock_lot_issued(session: AsyncSession, lot_id: int, consumed: PlaceFac
 
 
 async def create_lot(
-    session: AsyncSession, item_id: int, lot_number: str, expiry: date | None
+    session: AsyncSession,
+    item_id: int,
+    lot_number: str,
+    expiry: date | None,
+    *,
+    recalled: bool = False,
 ) -> int:
     """The id of a lot arriving for the first time (or of the one a concurrent receipt just
     created): the one statement of a receive that is not in the move's write."""
@@ -257,7 +349,9 @@ async def create_lot(
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     stmt = (
         insert(table)
-        .values(item_id=item_id, lot_number=lot_number, expiry=expiry, lot_key=key, recalled=False)
+        .values(
+            item_id=item_id, lot_number=lot_number, expiry=expiry, lot_key=key, recalled=recalled
+        )
         .on_conflict_do_nothing(index_elements=["item_id", "lot_key"])
         .returning(table.c.id)
     )
@@ -302,12 +396,25 @@ WITH sid AS (
     ON CONFLICT (location_id, lot_id) DO UPDATE
        SET quantity = balances.quantity + excluded.quantity, updated_at = excluded.updated_at
     RETURNING lot_id, quantity
+), ser AS (
+    -- a serialised pack moves where it was read to be (or arrives for the first time): a
+    -- concurrent scan of the same pack leaves no row here, and the scan is decided again
+    INSERT INTO serials (gtin, serial, item_id, lot_id, location_id, updated_at)
+    SELECT $31::text, $32::text, $12::integer, (($19::bigint[])[1])::integer, $18::integer,
+           $15::timestamptz
+     WHERE $32::text IS NOT NULL
+    ON CONFLICT (gtin, serial) DO UPDATE
+       SET location_id = excluded.location_id, lot_id = excluded.lot_id,
+           updated_at = excluded.updated_at
+     WHERE $34::boolean AND serials.location_id = $33::integer
+    RETURNING 1
 ), mv AS (
     INSERT INTO movements (id, kind, item_id, lot_id, from_location_id, to_location_id,
                            quantity, actor, device, scan_id, reference, occurred_at,
-                           recorded_at)
+                           recorded_at, witness, serial)
     SELECT l.id, $16::text, $12::integer, l.lot_id, $17::integer, $18::integer, l.qty,
-           $4::text, $5::text, sid.id, $27::text, $14::timestamptz, $15::timestamptz
+           $4::text, $5::text, sid.id, $27::text, $14::timestamptz, $15::timestamptz,
+           $30::text, $32::text
       FROM legs l, sid
 ), mj AS (
     SELECT coalesce(jsonb_agg(e.elem || jsonb_build_object('id', l.id) ORDER BY e.ord),
@@ -335,6 +442,7 @@ WITH sid AS (
      -- foreign key fails the whole statement (it is then decided again from a fresh read)
      WHERE (SELECT count(*) FROM take) = CASE WHEN $21::boolean
                                               THEN cardinality($19::bigint[]) ELSE 0 END
+       AND ($32::text IS NULL OR (SELECT count(*) FROM ser) = 1)
 ), ev AS (
     INSERT INTO events (type, occurred_at, actor, data)
     SELECT $28::text, $15::timestamptz, $4::text,
@@ -402,16 +510,19 @@ async def write_move(
     reference: str | None,
     answer_head: dict[str, Any],
     event_head: dict[str, Any],
+    witness: str | None = None,
+    serial: SerialMove | None = None,
 ) -> MoveWritten:
     """Apply the plan and record the scan with its answer (`answer_head` plus movements and
     balances) and its `stock.changed` event. `scan` is the scan log row as received (the
-    columns of `scans`, its parsed barcode set); `reference` goes on the movements. Raises
+    columns of `scans`, its parsed barcode set); `reference` and `witness` (who witnessed a
+    controlled-substance waste) go on the movements. Raises
     StockChanged when a real source is short by now, IntegrityError when the scan's
     Idempotency-Key is already taken."""
     templates = _templates(plan)
     if not _is_postgres(session):
         return await _write_sqlite(
-            session, plan, scan, reference, answer_head, event_head, templates
+            session, plan, scan, reference, answer_head, event_head, templates, witness, serial
         )
     connection = await driver_connection(session)
     encode = msgspec.json.encode
@@ -447,6 +558,11 @@ async def write_move(
             reference,
             EventType.STOCK_CHANGED.value,
             encode(event_head).decode(),
+            witness,
+            serial.gtin if serial else None,
+            serial.serial if serial else None,
+            serial.expected_location_id if serial else None,
+            serial is not None and serial.expected_location_id is not None,
         )
     except Exception as error:
         raise await translate_driver_error(session, error, "move write") from error
@@ -466,6 +582,8 @@ async def _write_sqlite(
     answer_head: dict[str, Any],
     event_head: dict[str, Any],
     templates: _Templates,
+    witness: str | None,
+    serial: SerialMove | None,
 ) -> MoveWritten:
     """The plan as statements, inside the unit of work's transaction (SQLite's one writer
     holds the database from the read on, so nothing moves between read and write)."""
@@ -545,10 +663,14 @@ async def _write_sqlite(
                 "reference": reference,
                 "occurred_at": scan["scanned_at"],
                 "recorded_at": scan["recorded_at"],
+                "witness": witness,
+                "serial": serial.serial if serial else None,
             }
             for index, leg in enumerate(plan.legs)
         ],
     )
+    if serial is not None:
+        await _move_serial_sqlite(session, plan, serial)
     data = stock_changed_data(event_head, scan_id, movement_lines, balance_lines)
     await events_db.append(
         session,
@@ -564,9 +686,38 @@ async def _write_sqlite(
     )
 
 
+async def _move_serial_sqlite(session: AsyncSession, plan: MovePlan, serial: SerialMove) -> None:
+    """The pack's row as the PostgreSQL write keeps it: moved from where it was read to be,
+    or new; StockChanged when it is elsewhere by now."""
+    from sqlalchemy.dialects.sqlite import insert
+
+    table = cast(Table, SerialPack.__table__)
+    stmt = insert(table).values(
+        gtin=serial.gtin,
+        serial=serial.serial,
+        item_id=plan.item_id,
+        lot_id=plan.legs[0].lot_id,
+        location_id=plan.destination.id,
+        updated_at=func.now(),
+    )
+    expected = serial.expected_location_id
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["gtin", "serial"],
+        set_={
+            "location_id": stmt.excluded.location_id,
+            "lot_id": stmt.excluded.lot_id,
+            "updated_at": stmt.excluded.updated_at,
+        },
+        where=table.c.location_id == expected if expected is not None else false(),
+    ).returning(table.c.id)
+    if (await session.execute(upsert)).first() is None:
+        raise StockChanged("the serialised pack moved meanwhile")
+
+
 __all__ = [
     "MoveFacts",
     "MoveWritten",
+    "SerialMove",
     "create_lot",
     "lock_lot_issued",
     "move_facts",

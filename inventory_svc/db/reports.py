@@ -9,7 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from inventory_svc.db import catalog
-from inventory_svc.db.models import Balance, Item, ItemIdentifier, Location, Lot, Movement, Scan
+from inventory_svc.db.models import (
+    Balance,
+    Item,
+    ItemIdentifier,
+    Kit,
+    Location,
+    Lot,
+    Movement,
+    Scan,
+)
 from inventory_svc.domain.ledger import lot_status
 from inventory_svc.domain.records import ItemRef, MovementOut, ScanRecord, StockRow
 from inventory_svc.domain.vocabulary import ScanStatus
@@ -169,3 +178,41 @@ async def scans(
         )
         for s in (await session.execute(stmt)).scalars()
     ]
+
+
+async def expiring(
+    session: AsyncSession,
+    *,
+    until: date,
+    location_id: int | None = None,
+    include_kits: bool = True,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[tuple[int, str, str, bool, str, date, int, bool]]:
+    """Stock expiring on or before `until` (expired included), earliest first:
+    (item id, item name, location code, is a kit, lot, expiry, quantity, recalled)."""
+    stmt = (
+        select(
+            Item.id,
+            Item.name,
+            Location.code,
+            Kit.location_id.is_not(None),
+            Lot.lot_number,
+            Lot.expiry,
+            Balance.quantity,
+            Lot.recalled,
+        )
+        .join(Balance, Balance.item_id == Item.id)
+        .join(Location, Location.id == Balance.location_id)
+        .join(Lot, Lot.id == Balance.lot_id)
+        .outerjoin(Kit, Kit.location_id == Location.id)
+        .where(Balance.quantity > 0, Lot.expiry.is_not(None), Lot.expiry <= until)
+        .order_by(Lot.expiry, Location.code, Item.name, Lot.lot_number)
+        .limit(limit)
+        .offset(offset)
+    )
+    if location_id is not None:
+        stmt = stmt.where(Location.id.in_(catalog.subtree_ids_query(location_id)))
+    if not include_kits:
+        stmt = stmt.where(Kit.location_id.is_(None))
+    return [tuple(row) for row in (await session.execute(stmt)).all()]  # type: ignore[misc]

@@ -2,7 +2,9 @@
 
 The loader goes through the same use cases as real work: suppliers, locations and items
 through the catalogue's, and stock as `receive` scans of real GS1 DataMatrix contents, with
-their lot checks, movements and events. A demo database is a database a pharmacy could have.
+their lot checks, movements and events; crash carts and anesthesia trays are restocked by
+`restock` scans, sealed, checked and opened (`kits.py`). A demo database is a database a
+pharmacy could have.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from inventory_svc.demo import data
+from inventory_svc.demo.kits import load_kits
 from inventory_svc.domain.ledger import Action
 from inventory_svc.domain.vocabulary import IdentifierKind
 from inventory_svc.services import catalog, reorders
@@ -77,12 +80,15 @@ async def load_demo(transactions: Transactions, actor: Actor) -> dict[str, int] 
         )
         await ingest_scan(transactions, request, actor=actor, idempotency_key=f"demo-stock-{n}")
     await _load_reorders(transactions, actor, item_ids, gtins)
+    await load_kits(transactions, actor, item_ids, gtins, today)
     return {
         "suppliers": len(data.SUPPLIERS),
         "locations": len(data.LOCATIONS),
         "items": len(data.ITEMS),
         "stock_rows": len(data.STOCK),
         "par_levels": len(data.PAR_LEVELS),
+        "kit_templates": len(data.KIT_TEMPLATES),
+        "kits": len(data.KITS),
     }
 
 

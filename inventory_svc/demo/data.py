@@ -1,4 +1,5 @@
-"""Demo data set for a US hospital pharmacy: suppliers, locations, items, stock and par levels.
+"""Demo data set for a US hospital pharmacy: suppliers, locations, items, stock, par levels, and
+the crash carts and anesthesia trays (kit templates drawer by drawer, kits in every state).
 
 Pure data (no I/O, no database imports).  Loaders elsewhere turn these tuples into rows.
 
@@ -21,6 +22,9 @@ from inventory_svc.domain.barcodes import gtin_from_ndc
 
 __all__ = [
     "ITEMS",
+    "KITS",
+    "KIT_SOURCE",
+    "KIT_TEMPLATES",
     "LOCATIONS",
     "PAR_LEVELS",
     "PAR_SOURCES",
@@ -30,6 +34,9 @@ __all__ = [
     "USAGE",
     "DemoIdentifier",
     "DemoItem",
+    "DemoKit",
+    "DemoKitSlot",
+    "DemoKitTemplate",
     "DemoLocation",
     "DemoStock",
     "DemoSupplier",
@@ -111,6 +118,7 @@ LOCATIONS: tuple[DemoLocation, ...] = (
     DemoLocation("MAIN-A4", "Shelf A4 - Refrigerator (2-8 C)", "shelf", "MAIN-STORE"),
     DemoLocation("MAIN-A4-01", "Bin A4-01 - Neuromuscular blockers (cold)", "bin", "MAIN-A4"),
     DemoLocation("MAIN-A4-02", "Bin A4-02 - Insulin (cold)", "bin", "MAIN-A4"),
+    DemoLocation("MAIN-A5", "Shelf A5 - Kit restock (crash carts, trays)", "shelf", "MAIN-STORE"),
     DemoLocation("QUAR", "Quarantine - expired / recalled", "quarantine", "MAIN-STORE"),
     DemoLocation("SAT-ICU", "ICU Satellite Pharmacy", "satellite", "HOSP"),
     DemoLocation("SAT-OR", "OR Satellite Pharmacy", "satellite", "HOSP"),
@@ -277,6 +285,64 @@ ITEMS: tuple[DemoItem, ...] = (
             DemoIdentifier("ndc", "63323-064-21"),
             DemoIdentifier("gtin", gtin_for_ndc("63323-064-21")),
             DemoIdentifier("gtin", gtin_for_ndc("63323-064-21", 5), units=25),
+        ),
+        crash_cart=True,
+    ),
+    # Second makers (interchangeable in one kit slot) and the pediatric strengths.
+    DemoItem(
+        key="epinephrine-1mg-10ml-ims",
+        name="Epinephrine (Luer-Jet)",
+        strength="1 mg/10 mL (0.1 mg/mL)",
+        form="prefilled syringe",
+        base_unit="syringe",
+        schedule=None,
+        supplier="mckesson",
+        identifiers=(  # Amphastar / IMS Luer-Jet, carton of 10
+            DemoIdentifier("ndc", "76329-3316-1"),
+            DemoIdentifier("gtin", gtin_for_ndc("76329-3316-1")),
+            DemoIdentifier("gtin", gtin_for_ndc("76329-3316-1", 5), units=10),
+        ),
+        crash_cart=True,
+    ),
+    DemoItem(
+        key="amiodarone-150mg-3ml-hikma",
+        name="Amiodarone HCl (Hikma)",
+        strength="150 mg/3 mL (50 mg/mL)",
+        form="vial",
+        base_unit="vial",
+        schedule=None,
+        supplier="cencora",
+        identifiers=(  # Hikma, carton of 10
+            DemoIdentifier("ndc", "0143-9875-10"),
+            DemoIdentifier("gtin", gtin_for_ndc("0143-9875-10")),
+        ),
+        crash_cart=True,
+    ),
+    DemoItem(
+        key="dextrose-25pct-10ml",
+        name="Dextrose 25% (infant)",
+        strength="2.5 g/10 mL (250 mg/mL)",
+        form="prefilled syringe",
+        base_unit="syringe",
+        schedule=None,
+        supplier="cardinal",
+        identifiers=(  # Hospira Ansyr plastic syringe
+            DemoIdentifier("ndc", "0409-1775-10"),
+            DemoIdentifier("gtin", gtin_for_ndc("0409-1775-10")),
+        ),
+        crash_cart=True,
+    ),
+    DemoItem(
+        key="sodium-bicarbonate-4.2pct-10ml",
+        name="Sodium Bicarbonate 4.2% (infant)",
+        strength="5 mEq/10 mL (0.5 mEq/mL)",
+        form="prefilled syringe",
+        base_unit="syringe",
+        schedule=None,
+        supplier="cardinal",
+        identifiers=(  # Hospira Abboject infant syringe (list 5534)
+            DemoIdentifier("ndc", "0409-5534-34"),
+            DemoIdentifier("gtin", gtin_for_ndc("0409-5534-34")),
         ),
         crash_cart=True,
     ),
@@ -613,6 +679,7 @@ ITEMS: tuple[DemoItem, ...] = (
             DemoIdentifier("ndc", "0338-0049-04"),
             DemoIdentifier("gtin", gtin_for_ndc("0338-0049-04")),
         ),
+        crash_cart=True,  # Drawer 4 of the adult cart
     ),
 )
 
@@ -646,6 +713,34 @@ STOCK: tuple[DemoStock, ...] = (
     DemoStock("lidocaine-2pct-100mg-5ml", "MAIN-A1-01", "L24B117", 290, 10),
     DemoStock("magnesium-sulfate-1g-2ml", "MAIN-A1-02", "6119430", 800, 50),
     DemoStock("magnesium-sulfate-1g-2ml", "SAT-ICU", "6119430", 800, 10),
+    # Shelf A5: what crash carts and anesthesia trays are restocked from (the demo kits)
+    DemoStock("epinephrine-1mg-10ml", "MAIN-A5", "HB1092", 410, 24),
+    DemoStock("epinephrine-1mg-10ml-ims", "MAIN-A5", "IMS5318", 470, 12),
+    DemoStock("epinephrine-1mg-1ml", "MAIN-A5", "24J07EB", 540, 14),
+    DemoStock("amiodarone-150mg-3ml", "MAIN-A5", "6128834", 620, 12),
+    DemoStock("amiodarone-150mg-3ml-hikma", "MAIN-A5", "AH24117", 540, 8),
+    DemoStock("atropine-1mg-10ml", "MAIN-A5", "3K021A", 300, 24),
+    DemoStock("adenosine-6mg-2ml", "MAIN-A5", "6140512", 700, 20),
+    DemoStock("lidocaine-2pct-100mg-5ml", "MAIN-A5", "L24B117", 290, 12),
+    DemoStock("sodium-bicarbonate-8.4pct-50ml", "MAIN-A5", "GR0210", 520, 10),
+    DemoStock("sodium-bicarbonate-8.4pct-50ml", "MAIN-A5", "FP5521", 18, 2),  # in cart CC-ED-1
+    DemoStock("calcium-chloride-1g-10ml", "MAIN-A5", "23H114", 330, 12),
+    DemoStock("dextrose-50pct-50ml", "MAIN-A5", "GT7742", 450, 10),
+    DemoStock("naloxone-0.4mg-1ml", "MAIN-A5", "HA3308", 380, 14),
+    DemoStock("magnesium-sulfate-1g-2ml", "MAIN-A5", "6119430", 800, 10),
+    DemoStock("sodium-chloride-0.9pct-1000ml", "MAIN-A5", "Y351841", 610, 10),
+    DemoStock("dextrose-25pct-10ml", "MAIN-A5", "24117DK", 365, 4),  # short: on backorder
+    DemoStock("sodium-bicarbonate-4.2pct-10ml", "MAIN-A5", "FA7301", 400, 6),
+    DemoStock("propofol-200mg-20ml", "MAIN-A5", "6134470", 600, 8),
+    DemoStock("rocuronium-50mg-5ml", "MAIN-A5", "7612045", 365, 8),
+    DemoStock("succinylcholine-200mg-10ml", "MAIN-A5", "GF0776", 420, 6),
+    DemoStock("ondansetron-4mg-2ml", "MAIN-A5", "JK2210", 680, 6),
+    DemoStock("dexamethasone-4mg-1ml", "MAIN-A5", "P24017", 540, 6),
+    DemoStock("phenylephrine-10mg-1ml", "MAIN-A5", "X24113", 530, 6),
+    DemoStock("ephedrine-50mg-1ml", "MAIN-A5", "EPH2407", 455, 6),
+    DemoStock("glycopyrrolate-0.2mg-1ml", "MAIN-A5", "6140022", 880, 8),
+    DemoStock("neostigmine-10mg-10ml", "MAIN-A5", "NS2405B", 400, 6),
+    DemoStock("sugammadex-200mg-2ml", "MAIN-A5", "X015532", 760, 4),
     # Anesthesia drugs
     DemoStock("propofol-200mg-20ml", "MAIN-A2-01", "6134470", 600, 60),
     DemoStock("propofol-200mg-20ml", "SAT-OR", "6129983", 24, 8),  # expiring soon (FEFO)
@@ -843,3 +938,228 @@ def _usage() -> tuple[DemoUsage, ...]:
 
 
 USAGE: tuple[DemoUsage, ...] = _usage()
+
+
+# --- kits: crash carts and anesthesia trays ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DemoKitSlot:
+    slot: str  # drawer and contents, as printed on the cart's checklist
+    items: tuple[str, ...]  # item keys, interchangeable (first one preferred)
+    quantity: int  # base units
+    min_days_to_expiry: int
+
+
+@dataclass(frozen=True, slots=True)
+class DemoKitTemplate:
+    code: str
+    name: str
+    kind: str  # crash_cart | anesthesia_tray | kit
+    check_interval_days: int
+    slots: tuple[DemoKitSlot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoKit:
+    """A kit and the state the loader brings it to through the real use cases: `unsealed`
+    (created, never stocked), `restocking` (session open, the first `fill_slots` slots
+    filled), `ready` (filled and sealed with `seal`, then checked), `open` (sealed, then
+    opened for `reference` and `used` issued from it) or `quarantined` (sealed, then
+    checked with `check_seal`, which is not the recorded seal)."""
+
+    code: str
+    name: str
+    template: str
+    home: str
+    status: str
+    seal: str | None = None
+    short: tuple[tuple[str, int], ...] = ()  # (slot, units left out): sealed by override
+    override_reason: str | None = None
+    lots: tuple[tuple[str, str], ...] = ()  # (item key, lot number) instead of the freshest
+    fill_slots: int | None = None
+    reference: str | None = None
+    open_reason: str | None = None
+    used: tuple[tuple[str, int], ...] = ()  # (item key, units) issued from the open kit
+    check_seal: str | None = None
+
+
+KIT_SOURCE = "MAIN-A5"
+"""The pharmacy shelf every demo kit is restocked from (its stock is received first)."""
+
+ADULT_CRASH_CART = DemoKitTemplate(
+    code="CC-ADULT",
+    name="Adult crash cart (ACLS)",
+    kind="crash_cart",
+    check_interval_days=30,
+    slots=(
+        DemoKitSlot(
+            "Drawer 1: Epinephrine 1 mg/10 mL syringe",
+            ("epinephrine-1mg-10ml", "epinephrine-1mg-10ml-ims"),
+            6,
+            30,
+        ),
+        DemoKitSlot(
+            "Drawer 1: Amiodarone 150 mg/3 mL",
+            ("amiodarone-150mg-3ml", "amiodarone-150mg-3ml-hikma"),
+            3,
+            60,
+        ),
+        DemoKitSlot("Drawer 1: Atropine 1 mg/10 mL syringe", ("atropine-1mg-10ml",), 3, 30),
+        DemoKitSlot("Drawer 1: Adenosine 6 mg/2 mL", ("adenosine-6mg-2ml",), 3, 30),
+        DemoKitSlot(
+            "Drawer 1: Lidocaine 100 mg/5 mL syringe", ("lidocaine-2pct-100mg-5ml",), 2, 30
+        ),
+        DemoKitSlot(
+            "Drawer 2: Sodium bicarbonate 8.4% 50 mL",
+            ("sodium-bicarbonate-8.4pct-50ml",),
+            2,
+            14,
+        ),
+        DemoKitSlot("Drawer 2: Calcium chloride 10% 10 mL", ("calcium-chloride-1g-10ml",), 2, 30),
+        DemoKitSlot("Drawer 2: Dextrose 50% 50 mL", ("dextrose-50pct-50ml",), 2, 14),
+        DemoKitSlot("Drawer 2: Naloxone 0.4 mg/mL", ("naloxone-0.4mg-1ml",), 2, 30),
+        DemoKitSlot("Drawer 2: Magnesium sulfate 1 g/2 mL", ("magnesium-sulfate-1g-2ml",), 2, 60),
+        DemoKitSlot(
+            "Drawer 3: Epinephrine 1 mg/mL vial (infusion)", ("epinephrine-1mg-1ml",), 2, 30
+        ),
+        DemoKitSlot(
+            "Drawer 4: Sodium chloride 0.9% 1000 mL", ("sodium-chloride-0.9pct-1000ml",), 2, 90
+        ),
+    ),
+)
+
+PEDIATRIC_CRASH_CART = DemoKitTemplate(
+    code="CC-PEDS",
+    name="Pediatric crash cart (PALS)",
+    kind="crash_cart",
+    check_interval_days=30,
+    slots=(
+        DemoKitSlot(
+            "Drawer 1: Epinephrine 0.1 mg/mL syringe",
+            ("epinephrine-1mg-10ml", "epinephrine-1mg-10ml-ims"),
+            2,
+            30,
+        ),
+        DemoKitSlot("Drawer 1: Epinephrine 1 mg/mL vial", ("epinephrine-1mg-1ml",), 2, 30),
+        DemoKitSlot("Drawer 1: Atropine 0.1 mg/mL syringe", ("atropine-1mg-10ml",), 2, 30),
+        DemoKitSlot("Drawer 1: Adenosine 6 mg/2 mL", ("adenosine-6mg-2ml",), 2, 30),
+        DemoKitSlot(
+            "Drawer 1: Amiodarone 150 mg/3 mL",
+            ("amiodarone-150mg-3ml", "amiodarone-150mg-3ml-hikma"),
+            1,
+            60,
+        ),
+        DemoKitSlot("Drawer 2: Dextrose 25% 10 mL (infant)", ("dextrose-25pct-10ml",), 3, 30),
+        DemoKitSlot(
+            "Drawer 2: Sodium bicarbonate 4.2% 10 mL (infant)",
+            ("sodium-bicarbonate-4.2pct-10ml",),
+            2,
+            30,
+        ),
+        DemoKitSlot("Drawer 2: Calcium chloride 10% 10 mL", ("calcium-chloride-1g-10ml",), 1, 30),
+        DemoKitSlot("Drawer 2: Naloxone 0.4 mg/mL", ("naloxone-0.4mg-1ml",), 2, 30),
+        DemoKitSlot(
+            "Drawer 2: Lidocaine 100 mg/5 mL syringe", ("lidocaine-2pct-100mg-5ml",), 1, 30
+        ),
+    ),
+)
+
+ANESTHESIA_TRAY = DemoKitTemplate(
+    code="TRAY-GA",
+    name="General anesthesia tray",
+    kind="anesthesia_tray",
+    check_interval_days=7,
+    slots=(
+        DemoKitSlot("Induction: Propofol 200 mg/20 mL", ("propofol-200mg-20ml",), 2, 30),
+        DemoKitSlot("Relaxant: Rocuronium 50 mg/5 mL", ("rocuronium-50mg-5ml",), 2, 30),
+        DemoKitSlot(
+            "Relaxant: Succinylcholine 200 mg/10 mL", ("succinylcholine-200mg-10ml",), 1, 30
+        ),
+        DemoKitSlot("Pressor: Phenylephrine 10 mg/mL", ("phenylephrine-10mg-1ml",), 1, 30),
+        DemoKitSlot("Pressor: Ephedrine 50 mg/mL", ("ephedrine-50mg-1ml",), 1, 30),
+        DemoKitSlot("Vagolytic: Glycopyrrolate 0.2 mg/mL", ("glycopyrrolate-0.2mg-1ml",), 2, 30),
+        DemoKitSlot("Vagolytic: Atropine 1 mg/10 mL syringe", ("atropine-1mg-10ml",), 1, 30),
+        DemoKitSlot("Antiemetic: Ondansetron 4 mg/2 mL", ("ondansetron-4mg-2ml",), 1, 30),
+        DemoKitSlot("Antiemetic: Dexamethasone 4 mg/mL", ("dexamethasone-4mg-1ml",), 1, 30),
+        DemoKitSlot("Reversal: Neostigmine 10 mg/10 mL", ("neostigmine-10mg-10ml",), 1, 30),
+        DemoKitSlot("Reversal: Sugammadex 200 mg/2 mL", ("sugammadex-200mg-2ml",), 1, 60),
+    ),
+)
+
+KIT_TEMPLATES: tuple[DemoKitTemplate, ...] = (
+    ADULT_CRASH_CART,
+    PEDIATRIC_CRASH_CART,
+    ANESTHESIA_TRAY,
+)
+
+KITS: tuple[DemoKit, ...] = (
+    DemoKit("CC-ICU-1", "ICU crash cart 1", "CC-ADULT", "SAT-ICU", "ready", seal="0104211"),
+    DemoKit(
+        "CC-ED-1",
+        "ED crash cart 1 (resus bay)",
+        "CC-ADULT",
+        "SAT-ED",
+        "ready",
+        seal="0104212",
+        lots=(("sodium-bicarbonate-8.4pct-50ml", "FP5521"),),  # expires in 18 days
+    ),
+    DemoKit(
+        "CC-ED-2",
+        "ED crash cart 2 (bay 7)",
+        "CC-ADULT",
+        "SAT-ED",
+        "open",
+        seal="0104213",
+        reference="CODE-BLUE-26-0142",
+        open_reason="Code blue, ED bay 7",
+        used=(
+            ("epinephrine-1mg-10ml", 3),
+            ("amiodarone-150mg-3ml", 2),
+            ("sodium-bicarbonate-8.4pct-50ml", 1),
+        ),
+    ),
+    DemoKit(
+        "CC-ICU-2",
+        "ICU crash cart 2",
+        "CC-ADULT",
+        "SAT-ICU",
+        "quarantined",
+        seal="0104214",
+        check_seal="0104290",
+    ),
+    DemoKit("CC-ICU-3", "ICU crash cart 3 (new)", "CC-ADULT", "SAT-ICU", "unsealed"),
+    DemoKit("PC-ED-1", "ED pediatric cart", "CC-PEDS", "SAT-ED", "ready", seal="0104220"),
+    DemoKit(
+        "PC-ICU-1",
+        "PICU pediatric cart",
+        "CC-PEDS",
+        "SAT-ICU",
+        "ready",
+        seal="0104221",
+        short=(("Drawer 2: Dextrose 25% 10 mL (infant)", 2),),
+        override_reason=(
+            "Dextrose 25% on manufacturer backorder: 1 of 3 in the cart, D50 diluted 1:1 "
+            "per pharmacy policy until resupply"
+        ),
+    ),
+    DemoKit("AT-OR1", "OR 1 anesthesia tray", "TRAY-GA", "SAT-OR", "ready", seal="T-20117"),
+    DemoKit(
+        "AT-OR2",
+        "OR 2 anesthesia tray",
+        "TRAY-GA",
+        "SAT-OR",
+        "open",
+        seal="T-20118",
+        reference="OR2-CASE-0417",
+        open_reason="Case: laparoscopic cholecystectomy",
+        used=(
+            ("propofol-200mg-20ml", 1),
+            ("rocuronium-50mg-5ml", 1),
+            ("ondansetron-4mg-2ml", 1),
+            ("phenylephrine-10mg-1ml", 1),
+        ),
+    ),
+    DemoKit("AT-OR3", "OR 3 anesthesia tray", "TRAY-GA", "SAT-OR", "restocking", fill_slots=5),
+    DemoKit("AT-OR4", "OR 4 anesthesia tray (new)", "TRAY-GA", "SAT-OR", "unsealed"),
+)

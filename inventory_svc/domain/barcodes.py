@@ -24,6 +24,7 @@ from biip.gtin import Gtin
 from biip.symbology import GS1Symbology, SymbologyIdentifier
 from biip.upc import Upc
 
+from inventory_svc.domain import limits
 from inventory_svc.domain.errors import BadBarcodeError
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
     "normalize_identifier",
 ]
 
-BarcodeKind = Literal["gs1", "gtin", "location", "kit", "command"]
+BarcodeKind = Literal["gs1", "gtin", "location", "kit", "command", "seal"]
 
 GS = "\x1d"  # FNC1 as transmitted by scanners
 _LABEL_PREFIXES: dict[str, BarcodeKind] = {"LOC:": "location", "KIT:": "kit", "CMD:": "command"}
@@ -202,6 +203,20 @@ def interpret_stock(code: str) -> Barcode:
             f"{code!r} is a {barcode.kind} label: it sets the scanner's context, it is not stock."
         )
     return barcode
+
+
+def interpret_seal(code: str) -> Barcode:
+    """A `seal` scan's code is the breakaway seal's own number, as its barcode reads: any
+    printable text up to the seal number's limit; our own labels are not seals."""
+    number = code.strip()
+    if not limits.SEAL_NUMBER.allows(number):
+        raise BadBarcode(
+            f"{code!r} is not a seal number: 1 to {limits.SEAL_NUMBER.max_length} printable "
+            "characters (a pack's GS1 code is scanned as stock, not as a seal)."
+        )
+    if any(number.startswith(prefix) for prefix in _LABEL_PREFIXES):
+        raise BadBarcode(f"{code!r} is a label of this service, not a seal.")
+    return Barcode(kind="seal", raw=code, label=number)
 
 
 def may_fall_back_to_ndc(gtin: str | None) -> bool:

@@ -142,9 +142,70 @@ class InvalidTransition(Conflict):
     title = "Not allowed in this status"
 
 
+class BelowMinShelfLife(DomainError):
+    """A lot that expires before its kit slot's minimum remaining shelf life."""
+
+    code = "below_min_shelf_life"
+    title = "Expires too soon for this kit"
+
+
+class NotInTemplate(DomainError):
+    """An item that no slot of the kit's template accepts."""
+
+    code = "not_in_template"
+    title = "Not in the kit's template"
+
+
+class DuplicateSerial(Conflict):
+    """A serialised pack (GTIN + serial) scanned in that is already in stock or has left to
+    a patient or waste: the same physical pack cannot arrive twice."""
+
+    code = "duplicate_serial"
+    title = "This pack was already received"
+
+
+class SlotFull(Conflict):
+    """A kit slot already holds its required quantity (never more, even with two scanners)."""
+
+    code = "slot_full"
+    title = "Kit slot is full"
+
+
+class SessionClosed(Conflict):
+    """A restock session that has been completed takes no more scans."""
+
+    code = "session_closed"
+    title = "Restock session is closed"
+
+
+class KitIncomplete(Conflict):
+    """A kit that cannot be sealed: a slot is short or holds unusable stock (`slots`)."""
+
+    code = "kit_incomplete"
+    title = "Kit is not complete"
+
+
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
     title = "Idempotency-Key already used for a different request"
+
+
+class WitnessRequired(DomainError):
+    """A controlled-substance waste without a valid witness: another person's active key,
+    role specialist or above, in `X-Witness-Key`."""
+
+    code = "witness_required"
+    status = 422
+    title = "A witness is required"
+
+
+class CountReasonRequired(DomainError):
+    """A count commit that would adjust a scheduled (controlled) item without a manager's
+    `reason` (with `items`: the scheduled items with a variance)."""
+
+    code = "count_reason_required"
+    status = 422
+    title = "Controlled-substance count variance needs a reason"
 
 
 class DatabaseUnavailable(DomainError):

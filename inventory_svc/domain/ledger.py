@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from inventory_svc.domain.errors import (
     BadRequest,
+    DuplicateSerial,
     ExpiredLot,
     InsufficientStock,
     InvalidMovement,
@@ -45,6 +46,7 @@ class Action(StrEnum):
     RETURN = "return"
     RETURN_TO_SUPPLIER = "return_to_supplier"
     COUNT = "count"
+    SEAL = "seal"
     LOOKUP = "lookup"
 
 
@@ -369,3 +371,49 @@ def plan_move(
         picks = pick_fefo(on_hand, quantity, today, include_unusable=include_unusable)
         legs = tuple(Leg(lot.lot_id, lot.lot_number, lot.expiry, take) for lot, take in picks)
     return MovePlan(route, item_id, source, destination, legs, tuple(warnings))
+
+
+def not_fefo_warning(
+    plan: MovePlan, earliest_usable: tuple[str, date] | None
+) -> tuple[str, str] | None:
+    """An issue of a lot while a shorter-dated usable lot of the item sits at the same
+    location: allowed (the nurse has the pack in hand), but said, so stock does not expire on
+    the shelf behind it."""
+    if earliest_usable is None or len(plan.legs) != 1:
+        return None
+    leg = plan.legs[0]
+    lot_number, expiry = earliest_usable
+    if leg.expiry is None or expiry >= leg.expiry or lot_number == leg.lot_number:
+        return None
+    return (
+        "not_fefo",
+        f"Lot {lot_number} here expires first ({expiry}); this is lot "
+        f"{leg.lot_number or '(none)'} ({leg.expiry}).",
+    )
+
+
+def check_serial(
+    route: Route, serial: str, found_at: PlaceFacts | None, source: PlaceFacts
+) -> int | None:
+    """Where a serialised pack must be for this move, as its row's location id (None: a
+    pack not seen before, which the move records). A pack arrives from the supplier once:
+    again only after it went back to the supplier; any other move takes it from where it
+    is."""
+    if found_at is None:
+        return None
+    if route.may_create_lot:
+        if found_at.code == SUPPLIER:
+            return found_at.id  # sent back for credit, and delivered again
+        raise DuplicateSerial(
+            f"Pack {serial} was received already: it is at {found_at.code}.",
+            serial=serial,
+            location=found_at.code,
+        )
+    if found_at.id == source.id:
+        return found_at.id
+    if found_at.code in (CONSUMED, WASTE):
+        gone = "given to a patient" if found_at.code == CONSUMED else "wasted"
+        raise DuplicateSerial(f"Pack {serial} was {gone} already.", serial=serial)
+    raise InvalidMovement(
+        f"Pack {serial} is at {found_at.code}, not at {source.code}.", location=found_at.code
+    )

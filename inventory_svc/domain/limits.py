@@ -158,6 +158,47 @@ SUPPLIER_REFERENCE = Text(200, description="The supplier's reference for its ack
 PO_STATUS = Text(32)
 PICK_LIST_STATUS = Text(32)
 
+# --- kits: templates, seals, restock sessions ----------------------------------------------------
+
+KIT_TEMPLATE_CODE = Text(
+    64, pattern=CODE_PATTERN, description="Letters, digits, '-', '_' and '.' (e.g. ADULT-CART)."
+)
+KIT_SLOT = Text(
+    100, description="The slot's name as printed on the checklist, e.g. Drawer 1: Epinephrine 1 mg."
+)
+SLOT_QUANTITY = IntRange(1, 10_000)
+"""Base units a kit slot requires."""
+MIN_DAYS_TO_EXPIRY = IntRange(0, 3650)
+CHECK_INTERVAL_DAYS = IntRange(1, 365)
+MAX_TEMPLATE_LINES = 200
+MAX_ITEMS_PER_SLOT = 20
+SEAL_NUMBER = Text(64, description="The numbered breakaway seal's number, as printed or scanned.")
+KIT_REASON = Text(500, description="Why: the case or code-blue number, an override's reason.")
+KIT_STATUS = Text(32)
+TEMPLATE_VERSION = IntRange(1, INT32.le)
+
+# --- counts, controlled substances, reversals, imports (issue 15) --------------------------
+
+COUNT_STATUS = Text(32)
+COUNT_REASON = Text(
+    500, description="A manager's sign-off of count variances on scheduled (controlled) items."
+)
+REVERSAL_REASON = Text(500, description="Why the scan is reversed, e.g. scanned the wrong item.")
+COUNTED = IntRange(0, INT64.le)
+"""Units counted on one count line (a sum of count scans: BIGINT)."""
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+"""A go-live CSV sent to `POST /imports/...` (a hospital's item master is a few MB)."""
+MAX_IMPORT_ROWS = 200_000
+
+# --- recalls --------------------------------------------------------------------------------------
+
+RECALL_REASON = Text(500, description="The manufacturer's reason, e.g. particulate matter.")
+RECALL_SOURCE = Text(200, description="Who issued it: the manufacturer's or FDA's reference.")
+RECALL_LOT = Text(20, description="A lot number (GS1 AI 10), or `*` for every lot.")
+MAX_RECALL_LOTS = 1000
+EXPIRY_DAYS = IntRange(0, 3650)
+SERIAL = Text(20, description="A pack's serial number (GS1 AI 21).")
+
 MAX_IDENTIFIERS_PER_ITEM = 50
 """A product has a handful of identifiers (unit, inner pack, carton, NDC, internal)."""
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from inventory_svc.domain.kit_records import KitBrief
 from inventory_svc.domain.roles import Role
 from inventory_svc.domain.vocabulary import (
     IdentifierKind,
@@ -73,17 +74,19 @@ class Warning(msgspec.Struct):
     detail: str
 
 
-class ScanResult(msgspec.Struct):
-    """The answer to an applied scan (`201`, and `200` on a replay)."""
+class ScanResult(msgspec.Struct, omit_defaults=True):
+    """The answer to an applied scan (`201`, and `200` on a replay). `item` is null for a
+    `seal` scan (its code is the seal's); `kit` is there for restock, remove and seal scans."""
 
     id: int
     status: Literal["applied"]
     action: str
     barcode: BarcodeOut
-    item: ItemRef
+    item: ItemRef | None
     movements: list[MovementLine]
     balances: list[BalanceLine]
     warnings: list[Warning]
+    kit: KitBrief | None = None
 
 
 class ApiKeyRecord(msgspec.Struct):

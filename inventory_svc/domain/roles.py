@@ -42,10 +42,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 ACTION_PERMISSION: dict[Action, Permission] = {
     Action.TRANSFER: Permission.TRANSFER,
     Action.RETURN_TO_SUPPLIER: Permission.TRANSFER,
-    Action.COUNT: Permission.COUNT,
-    Action.RESTOCK: Permission.RESTOCK,
-    Action.REMOVE: Permission.RESTOCK,
 }
+"""Scan actions beyond plain scanning. Restock, remove, seal and count scans are a scanner's
+work (DESIGN §4.1): a technician restocks and seals a kit with the scanner alone; starting and
+completing sessions over the API, opening and checking kits need `restock`; opening a count
+needs `count` (specialists), committing it `manage`."""
 
 
 def allows(role: Role, permission: Permission) -> bool:

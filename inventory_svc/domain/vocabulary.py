@@ -79,6 +79,32 @@ class PickListStatus(StrEnum):
     COMPLETED = "completed"
 
 
+class KitStatus(StrEnum):
+    """A kit's workflow state. Whether it may be used is the live verdict `ready` on top of
+    this (nothing expired, recalled, short-dated or missing today)."""
+
+    UNSEALED = "unsealed"
+    """New, never sealed."""
+    READY = "ready"
+    """Sealed after a complete restock."""
+    OPEN = "open"
+    """Seal broken: opened for a case or a code blue, or stock issued from it."""
+    RESTOCKING = "restocking"
+    """A restock session is open."""
+    QUARANTINED = "quarantined"
+    """Flagged by a check (seal missing or not the recorded one): restock and reseal it."""
+
+
+class CountStatus(StrEnum):
+    OPEN = "open"
+    COMMITTED = "committed"
+
+
+class RestockSessionStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+
+
 class Schedule(StrEnum):
     """US DEA controlled-substance schedules."""
 
@@ -87,3 +113,11 @@ class Schedule(StrEnum):
     CIII = "CIII"
     CIV = "CIV"
     CV = "CV"
+
+
+CONTROLLED_SCHEDULES = frozenset(Schedule)
+"""Items with any of these schedules are controlled: a waste needs a witness, a count
+variance a manager's reason."""
+
+WITNESS_ROLES = frozenset({"specialist", "manager", "admin"})
+"""Roles whose key may witness a controlled-substance waste."""

@@ -8,7 +8,7 @@ from html import escape
 
 from inventory_svc.domain.records import PickListOut
 
-_STYLE = """
+STYLE = """
 body { font: 12pt system-ui, sans-serif; margin: 1.5cm; color: #000; }
 h1 { font-size: 16pt; margin: 0 0 .2em; }
 p.meta { margin: 0 0 1em; }
@@ -50,7 +50,7 @@ def pick_sheet_html(pick_list: PickListOut) -> str:
     return (
         "<!doctype html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>Pick list {pick_list.id}</title>'
-        f"<style>{_STYLE}</style></head><body>"
+        f"<style>{STYLE}</style></head><body>"
         f"<h1>Pick list {pick_list.id}: refill {escape(pick_list.location)}</h1>"
         f'<p class="meta">Status {escape(pick_list.status.value)}; created {created}. Scan each '
         f"pick as a <code>transfer</code> to {escape(pick_list.location)} naming pick list "

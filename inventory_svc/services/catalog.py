@@ -27,7 +27,7 @@ from inventory_svc.domain.errors import (
 )
 from inventory_svc.domain.events import EventType
 from inventory_svc.domain.records import ItemOut, LocationOut, SupplierOut
-from inventory_svc.domain.vocabulary import GTIN_KINDS, IdentifierKind, LocationKind
+from inventory_svc.domain.vocabulary import GTIN_KINDS, KIT_KINDS, IdentifierKind, LocationKind
 from inventory_svc.services.uow import UnitOfWork
 
 
@@ -170,8 +170,10 @@ async def search_items(
 
 
 async def create_location(
-    uow: UnitOfWork, code: str, name: str, kind: str, parent: str | None
+    uow: UnitOfWork, code: str, name: str, kind: str, parent: str | None, *, kit: bool = False
 ) -> LocationOut:
+    """A location; one of a kit kind only as a kit (services/kits.create_kit binds it to its
+    template: a kit location without one could hold stock no template accounts for)."""
     code = code.strip()
     if not limits.LOCATION_CODE.allows(code):
         raise BadRequest(
@@ -182,6 +184,12 @@ async def create_location(
     require(limits.LOCATION_REF, parent or None, "A parent location code")
     if kind not in set(LocationKind):
         raise BadRequest(f"Location kind {kind!r} is not one of {', '.join(LocationKind)}.")
+    if (kind in KIT_KINDS) != kit:
+        raise BadRequest(
+            f"A {kind} is a kit: create it with POST /kits (it needs a template)."
+            if kit is False
+            else "A kit's kind is its template's."
+        )
     session = uow.session
     parent_id = None
     if parent:

@@ -12,21 +12,37 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from inventory_svc.db import moves
+from inventory_svc.db import catalog, moves
+from inventory_svc.db import kits as kits_db
+from inventory_svc.db import recalls as recalls_db
 from inventory_svc.domain import barcodes
-from inventory_svc.domain.errors import UnknownItem, UnknownLocation, UnsupportedAction
+from inventory_svc.domain.errors import (
+    BadRequest,
+    InvalidMovement,
+    SessionClosed,
+    UnknownItem,
+    UnknownLocation,
+    UnsupportedAction,
+)
+from inventory_svc.domain.kit_records import KitBrief
+from inventory_svc.domain.kits import plan_restock
 from inventory_svc.domain.ledger import (
     MOVING_ACTIONS,
     Action,
     MovePlan,
     PlaceFacts,
+    Route,
     base_units,
+    check_lot_may_move,
+    check_serial,
     moves_named_lot,
+    not_fefo_warning,
     plan_move,
     route_for,
 )
 from inventory_svc.domain.records import BalanceLine, BarcodeOut, ItemRef, Warning
-from inventory_svc.services import picking, purchasing, reports
+from inventory_svc.domain.vocabulary import KIT_KINDS
+from inventory_svc.services import controlled, counts, kits, picking, purchasing, reports
 from inventory_svc.services.actors import Actor
 from inventory_svc.services.uow import UnitOfWork
 
@@ -44,6 +60,8 @@ class ScanContext:
     idempotency_key: str
     now: datetime
     today: date
+    witness: controlled.WitnessClaim | None = None
+    """What `X-Witness-Key` named (None: no header): checked only where a witness is needed."""
 
 
 @dataclass(slots=True)
@@ -57,10 +75,20 @@ class ScanEffect:
     plan: MovePlan | None = None
     balances: list[BalanceLine] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
+    kit: KitBrief | None = None
+    reference: str | None = None
+    """What the plan's movements carry in `reference` (a restock session), when the handler
+    decides it rather than the request."""
+    witness: str | None = None
+    """Who witnessed a controlled-substance waste: kept on its movements."""
+    serial: moves.SerialMove | None = None
+    """The serialised pack the move takes along (DSCSA)."""
 
     def clear(self) -> None:
         self.item, self.barcode, self.plan = None, None, None
         self.balances, self.warnings = [], []
+        self.kit, self.reference, self.witness = None, None, None
+        self.serial = None
 
 
 ScanHandler = Callable[[UnitOfWork, ScanContext, ScanEffect], Awaitable[None]]
@@ -102,7 +130,13 @@ def identify(ctx: ScanContext, facts: moves.MoveFacts, effect: ScanEffect) -> in
 
 
 async def read_facts(
-    uow: UnitOfWork, ctx: ScanContext, source: str, destination: str, *, fefo: bool
+    uow: UnitOfWork,
+    ctx: ScanContext,
+    source: str,
+    destination: str,
+    *,
+    fefo: bool,
+    check_fefo: bool = False,
 ) -> moves.MoveFacts:
     barcode = ctx.barcode
     return await moves.move_facts(
@@ -115,6 +149,8 @@ async def read_facts(
         lot_number=None if fefo else (barcode.lot or ""),
         expiry=barcode.expiry,
         fefo=fefo,
+        usable_from=ctx.today if check_fefo else None,
+        serial=barcode.serial,
     )
 
 
@@ -136,9 +172,16 @@ async def move_stock(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> N
     request, barcode = ctx.request, ctx.barcode
     route = route_for(request.action, request.location, request.to_location)
     fefo = not moves_named_lot(route, barcode.lot, barcode.expiry)
-    facts = await read_facts(uow, ctx, route.source, route.destination, fefo=fefo)
+    check_fefo = not fefo and request.action is Action.ISSUE
+    facts = await read_facts(
+        uow, ctx, route.source, route.destination, fefo=fefo, check_fefo=check_fefo
+    )
     item_id = identify(ctx, facts, effect)
     source, destination = (_place(facts, code) for code in (route.source, route.destination))
+    if request.action is Action.WASTE:
+        effect.witness = controlled.witness_for_waste(facts.schedule, ctx.actor, ctx.witness)
+    kits.check_kit_move(request.action, source, destination)
+    effect.serial = _serial_move(ctx, facts, route, source)
     quantity = base_units(request.quantity, facts.units, barcode.count)
     net_issued = None
     if route.bounded_by_issued and facts.named_lot is not None:
@@ -160,7 +203,9 @@ async def move_stock(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> N
         # A receipt against a PO: one transaction with the PO's lines (rarer than scans
         # that move stock in the building; the plain receipt keeps its two round trips).
         effect.warnings += _warnings(
-            await purchasing.receive_against(uow, request.purchase_order, item_id, quantity)
+            await purchasing.receive_against(
+                uow, request.purchase_order, item_id, quantity, scan_key=ctx.idempotency_key
+            )
         )
     if request.pick_list is not None and request.action is Action.TRANSFER:
         effect.warnings += _warnings(
@@ -168,11 +213,165 @@ async def move_stock(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> N
                 uow, request.pick_list, item_id, source.id, destination.id, quantity
             )
         )
+    if source.kind in KIT_KINDS:  # an issue or waste from a sealed kit breaks its seal
+        await kits.note_taken_from_kit(uow, source)
     if (new := plan.new_lot) is not None:
-        lot_id = await moves.create_lot(uow.session, item_id, new.lot_number, new.expiry)
+        # a lot number under recall arriving with a new expiry (or for the first time)
+        recalled = await recalls_db.number_is_recalled(uow.session, item_id, new.lot_number)
+        if recalled:
+            check_lot_may_move(route, destination.kind, new.lot_number, new.expiry, True, ctx.today)
+        lot_id = await moves.create_lot(
+            uow.session, item_id, new.lot_number, new.expiry, recalled=recalled
+        )
         plan = replace(plan, legs=(replace(new, lot_id=lot_id),))
     effect.warnings += _warnings(list(plan.warnings))
+    if check_fefo and (warning := not_fefo_warning(plan, facts.earliest_usable)):
+        effect.warnings += _warnings([warning])
     effect.plan = plan
+
+
+@handles(Action.RESTOCK)
+async def restock(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> None:
+    """Source (`location`) → kit (`to_location`) within the kit's restock session (named,
+    or the kit's open one, or one opened now from `location`). The kit's lock is held from
+    the slot count to the write, so a slot never exceeds its quantity."""
+    request, barcode = ctx.request, ctx.barcode
+    if not request.to_location:
+        raise BadRequest("A restock scan names the kit in `to_location`.")
+    if request.to_location == request.location:
+        raise InvalidMovement("A restock moves stock from a real place into a kit.")
+    route = Route(Action.RESTOCK.value, request.location, request.to_location)
+    fefo = not moves_named_lot(route, barcode.lot, barcode.expiry)
+    facts = await read_facts(uow, ctx, route.source, route.destination, fefo=fefo)
+    item_id = identify(ctx, facts, effect)
+    source, kit_place = _place(facts, route.source), _place(facts, route.destination)
+    quantity = base_units(request.quantity, facts.units, barcode.count)
+    target = await kits.restock_target(uow, kit_place, source, request.restock_session)
+    plan = plan_restock(
+        route,
+        target.rules,
+        item_id=item_id,
+        source=source,
+        destination=kit_place,
+        quantity=quantity,
+        barcode_lot=barcode.lot,
+        barcode_expiry=barcode.expiry,
+        named_lot=facts.named_lot,
+        lots_at_source=facts.lots_at_source,
+        present_in_slot=kits.present_in_slot(target, item_id),
+        session_open=target.session_open,
+        today=ctx.today,
+    )
+    effect.serial = _serial_move(ctx, facts, route, source)
+    _kit_move(effect, target, plan, ctx)
+
+
+@handles(Action.REMOVE)
+async def remove(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> None:
+    """Kit (`location`) → a real place (`to_location`, default the session's source):
+    e.g. recalled units to quarantine. Expired units are pulled with `waste` scans."""
+    request, barcode = ctx.request, ctx.barcode
+    destination_code = request.to_location
+    if destination_code is None:
+        kit = await kits_db.kit_by_code(uow.session, request.location)
+        if kit is not None and kit.open_session is not None:
+            open_session = await kits_db.session_by_id(uow.session, kit.open_session)
+            destination_code = open_session.source if open_session else None
+        if destination_code is None:
+            raise BadRequest("A remove scan names where the stock goes in `to_location`.")
+    if destination_code == request.location:
+        raise InvalidMovement("A remove moves stock out of a kit to another place.")
+    route = Route(Action.REMOVE.value, request.location, destination_code)
+    fefo = not moves_named_lot(route, barcode.lot, barcode.expiry)
+    facts = await read_facts(uow, ctx, route.source, route.destination, fefo=fefo)
+    item_id = identify(ctx, facts, effect)
+    kit_place, destination = _place(facts, route.source), _place(facts, route.destination)
+    quantity = base_units(request.quantity, facts.units, barcode.count)
+    target = await kits.restock_target(uow, kit_place, destination, request.restock_session)
+    if not target.session_open:
+        raise SessionClosed("This restock session is completed; scan into the kit's open one.")
+    plan = plan_move(
+        route,
+        item_id=item_id,
+        source=kit_place,
+        destination=destination,
+        quantity=quantity,
+        barcode_lot=barcode.lot,
+        barcode_expiry=barcode.expiry,
+        named_lot=facts.named_lot,
+        lots_at_source=facts.lots_at_source,
+        net_issued=None,
+        today=ctx.today,
+    )
+    effect.serial = _serial_move(ctx, facts, route, kit_place)
+    _kit_move(effect, target, plan, ctx)
+
+
+def _serial_move(
+    ctx: ScanContext, facts: moves.MoveFacts, route: Route, source: PlaceFacts
+) -> moves.SerialMove | None:
+    """A scan of a serialised pack (GS1 AI 21) moves that pack: checked against where it is
+    (a pack received twice is `duplicate_serial`), carried in the move's one write."""
+    barcode = ctx.barcode
+    if barcode.serial is None or barcode.gtin is None:
+        return None
+    if ctx.request.quantity != 1:
+        raise BadRequest("A serialised pack is scanned one at a time (quantity 1).")
+    expected = check_serial(route, barcode.serial, facts.serial_at, source)
+    return moves.SerialMove(barcode.gtin, barcode.serial, expected)
+
+
+def _kit_move(
+    effect: ScanEffect, target: kits.RestockTarget, plan: MovePlan, ctx: ScanContext
+) -> None:
+    effect.warnings += _warnings(list(plan.warnings))
+    effect.plan = plan
+    effect.reference = kits_db.session_reference(target.session_id)
+    effect.kit = kits.brief_after(target, plan, ctx.today)
+
+
+@handles(Action.COUNT)
+async def count(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> None:
+    """Counted units into the count's line (`count_session`); no stock moves. A barcode
+    with a lot counts that lot, one without counts the item as a whole."""
+    request, barcode = ctx.request, ctx.barcode
+    if request.count_session is None:
+        raise BadRequest("A count scan names its count in `count_session`.")
+    facts = await read_facts(uow, ctx, request.location, request.location, fefo=False)
+    item_id = identify(ctx, facts, effect)
+    _place(facts, request.location)
+    quantity = base_units(request.quantity, facts.units, barcode.count)
+    lot_id = None
+    if barcode.lot is not None or barcode.expiry is not None:
+        lot_id = await counts.lot_for_count(
+            uow, item_id, facts.named_lot, barcode.lot or "", barcode.expiry
+        )
+    await counts.add_scan(
+        uow,
+        count_id=request.count_session,
+        location=request.location,
+        item_id=item_id,
+        lot_id=lot_id,
+        quantity=quantity,
+    )
+
+
+@handles(Action.SEAL)
+async def seal(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> None:
+    """The seal's own barcode scanned at the kit (`location`) completes its open restock
+    session, as `POST /restock-sessions/{id}/complete` does, without an override."""
+    request = ctx.request
+    places = await catalog.locations_by_codes(uow.session, [request.location])
+    place = places.get(request.location)
+    if place is None or place.is_virtual:
+        raise UnknownLocation(
+            f"No location has the code {request.location!r}.", location=request.location
+        )
+    assert ctx.barcode.label is not None
+    effect.barcode = BarcodeOut(kind="seal", label=ctx.barcode.label)
+    effect.kit = await kits.seal_by_scan(
+        uow, PlaceFacts(place.id, place.code, place.kind, False), ctx.barcode.label
+    )
 
 
 def _place(facts: moves.MoveFacts, code: str) -> PlaceFacts:

@@ -33,6 +33,7 @@ from inventory_svc.domain.roles import permission_for_action
 from inventory_svc.domain.vocabulary import ScanStatus
 from inventory_svc.observability.metrics import record_scan
 from inventory_svc.services.actors import Actor
+from inventory_svc.services.controlled import WitnessClaim
 from inventory_svc.services.problems import to_problem
 from inventory_svc.services.scan_actions import ScanContext, ScanEffect, ScanHandler, handler_for
 from inventory_svc.services.uow import Transactions, UnitOfWork
@@ -58,7 +59,8 @@ class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
     reference: Annotated[str, msgspec.Meta(**limits.REFERENCE.constraints)] | None = None
     """Kept on the movements: e.g. the supplier's return authorisation of a
     `return_to_supplier` scan (a receipt's reference is its `purchase_order`)."""
-    restock_session: Annotated[int, msgspec.Meta(**limits.SESSION_ID.constraints)] | None = None
+    restock_session: Annotated[int, msgspec.Meta(**limits.REFERENCE_ID.constraints)] | None = None
+    """A `restock` or `remove` scan's session; without it the kit's open one (or a new one)."""
     count_session: Annotated[int, msgspec.Meta(**limits.SESSION_ID.constraints)] | None = None
     pick_list: Annotated[int, msgspec.Meta(**limits.REFERENCE_ID.constraints)] | None = None
     """A `transfer` that fills this refill (pick) list."""
@@ -87,14 +89,20 @@ async def ingest_scan(
     *,
     actor: Actor,
     idempotency_key: str,
+    witness: WitnessClaim | None = None,
 ) -> ScanOutcome:
     """Apply a scan or record its rejection. Raises the DomainError of a fresh rejection
-    (after recording it); returns the stored outcome for a replay."""
+    (after recording it); returns the stored outcome for a replay. `witness`: what the
+    `X-Witness-Key` header named, if sent."""
     fingerprint = request_fingerprint(request, actor)
     effect = ScanEffect()
     try:
         # Checks that need no database run before the transaction, in the contract's order.
-        barcode = barcodes.interpret_stock(request.code)
+        barcode = (
+            barcodes.interpret_seal(request.code)
+            if request.action is Action.SEAL
+            else barcodes.interpret_stock(request.code)
+        )
         actor.require(permission_for_action(request.action))
         check_names_real_locations(request.location, request.to_location)
         handler = handler_for(request.action)
@@ -102,7 +110,7 @@ async def ingest_scan(
         return await _reject(transactions, request, actor, idempotency_key, fingerprint, error)
     try:
         outcome = await transactions.run(
-            actor, _apply, request, barcode, handler, idempotency_key, fingerprint, effect
+            actor, _apply, request, barcode, handler, idempotency_key, fingerprint, effect, witness
         )
     except IntegrityError as error:
         # The scan row's unique key is how a replay is detected: no read before writing.
@@ -123,13 +131,15 @@ async def _apply(
     key: str,
     fingerprint: str,
     effect: ScanEffect,
+    witness: WitnessClaim | None = None,
 ) -> ScanOutcome:
     """The handler decides; the scan row is then written once, with its answer (a move's
     in the same statement as its movements, balances and event: db/moves.py)."""
     effect.clear()  # a re-run after a transient failure starts afresh
-    context = ScanContext(request, barcode, uow.actor, key, uow.now, uow.today)
+    context = ScanContext(request, barcode, uow.actor, key, uow.now, uow.today, witness)
     await handler(uow, context, effect)
-    assert effect.item is not None and effect.barcode is not None, "handlers identify the item"
+    assert effect.barcode is not None, "handlers say what the barcode was"
+    assert effect.item is not None or effect.plan is None, "a move has its item"
     result = ScanResult(
         id=0,  # the scan row's own id; stored answers leave it out (the row has it)
         status="applied",
@@ -139,6 +149,7 @@ async def _apply(
         movements=[],
         balances=effect.balances,
         warnings=effect.warnings,
+        kit=effect.kit,
     )
     answer = _stored_answer(result)
     row = _scan_row(request, uow.actor, key, fingerprint, uow.now, ScanStatus.APPLIED)
@@ -147,9 +158,11 @@ async def _apply(
             uow.session,
             effect.plan,
             {**row, "barcode": answer["barcode"]},
-            reference=request.reference or request.purchase_order,
+            reference=effect.reference or request.reference or request.purchase_order,
             answer_head={k: v for k, v in answer.items() if k not in ("movements", "balances")},
             event_head={"action": result.action, "device": request.device, "item": answer["item"]},
+            witness=effect.witness,
+            serial=effect.serial,
         )
         result.id, result.movements, result.balances = (
             written.scan_id,
@@ -158,7 +171,7 @@ async def _apply(
         )
     else:
         row.update(
-            item_id=effect.item.id,
+            item_id=effect.item.id if effect.item else None,
             barcode=answer["barcode"],
             response_status=201,
             response_body=answer,

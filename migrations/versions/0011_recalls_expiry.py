@@ -67,7 +67,6 @@ def upgrade() -> None:
         ),
     )
 
-
     # DSCSA: where each serialised pack is (its last destination, a virtual one once it left)
     op.create_table(
         "serials",

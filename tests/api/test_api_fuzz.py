@@ -264,6 +264,8 @@ def _hostile_values(api: Api, operation: Any) -> None:
         "path": "openapi.json",
         "pick_list_id": "1",
         "number": "PO-000001",
+        "count_id": "1",
+        "scan_id": "1",
     }
     path_values = {
         p["name"]: examples.get(p["name"], "1")
@@ -340,6 +342,12 @@ def _options_and_head(api: Api) -> None:
         "{item_id}": lambda p: p.replace("{item_id}", "1"),
         "{code}": lambda p: p.replace("{code}", "MAIN-A1"),
         "{pick_list_id}": lambda p: p.replace("{pick_list_id}", "1"),
+        "{session_id}": lambda p: p.replace("{session_id}", "1"),
+        "{count_id}": lambda p: p.replace("{count_id}", "1"),
+        "{scan_id}": lambda p: p.replace("{scan_id}", "1"),
+        "{recall_id}": lambda p: p.replace("{recall_id}", "1"),
+        "{gtin}": lambda p: p.replace("{gtin}", "00312345678906"),
+        "{serial}": lambda p: p.replace("{serial}", "S-1"),
         "{number}": lambda p: p.replace("{number}", "PO-000001"),
     }
     paths = [*api.schema.raw_schema["paths"], "/schema", "/schema/openapi.json"]

@@ -241,7 +241,7 @@ async def test_locations_form_a_tree_and_virtual_ones_are_listed_last(
     admin = await keys.header()
     main = await make_location(client, admin, "MAIN", "storeroom")
     shelf = await make_location(client, admin, "MAIN-A1", "shelf", parent="MAIN")
-    await make_location(client, admin, "CART-1", "crash_cart", parent="MAIN")
+    await make_location(client, admin, "CART-1", "adc", parent="MAIN")
     assert (main["parent"], main["virtual"]) == (None, False)
     assert (shelf["code"], shelf["kind"], shelf["parent"], shelf["virtual"]) == (
         "MAIN-A1",
@@ -256,8 +256,8 @@ async def test_locations_form_a_tree_and_virtual_ones_are_listed_last(
     assert {loc["code"] for loc in listed if loc["virtual"]} == VIRTUAL
     assert [loc["virtual"] for loc in listed] == [False] * 3 + [True] * 4  # virtual last
 
-    carts = await client.get("/api/v1/locations", params={"kind": "crash_cart"}, headers=admin)
-    assert [loc["code"] for loc in carts.json()] == ["CART-1"]
+    cabinets = await client.get("/api/v1/locations", params={"kind": "adc"}, headers=admin)
+    assert [loc["code"] for loc in cabinets.json()] == ["CART-1"]
 
 
 async def test_location_codes_are_unique_and_parents_must_exist(

@@ -430,6 +430,12 @@ def _every_path() -> list[str]:
         "{file_path:path}": "/swagger-ui.css",
         "{number:str}": "PO-000001",
         "{pick_list_id:int}": "1",
+        "{session_id:int}": "1",
+        "{count_id:int}": "1",
+        "{scan_id:int}": "1",
+        "{recall_id:int}": "1",
+        "{gtin:str}": "00312345678906",
+        "{serial:str}": "S-1",
     }
     paths = []
     for route in app.routes:

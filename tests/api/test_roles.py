@@ -33,6 +33,7 @@ from tests.helpers import EPINEPHRINE_GTIN, gs1, make_item, make_location, on_ha
 
 NEXT_YEAR = datetime.now(UTC).date() + timedelta(days=365)
 STOCK_CODE = gs1(EPINEPHRINE_GTIN, lot="R1", expiry=NEXT_YEAR)
+SERIAL_CODE = gs1(EPINEPHRINE_GTIN, lot="R1", expiry=NEXT_YEAR, serial="R-1")
 
 EVERYONE = frozenset(Role)
 SCANNING = frozenset({Role.SCANNER, Role.SPECIALIST, Role.MANAGER, Role.ADMIN})
@@ -53,6 +54,8 @@ class Case:
     allowed: frozenset[Role]
     success: int = 200
     body: Body | None = None
+    csv: Callable[[Role], str] | None = None
+    """A `text/csv` body instead of JSON (the go-live imports)."""
 
 
 def _scan_body(action: str, **extra: Any) -> Body:
@@ -157,6 +160,99 @@ MATRIX: dict[tuple[str, str], Case] = {
         "/api/v1/pick-lists/{pick_list}", EVERYONE
     ),
     ("GET", "/api/v1/supplier-returns"): Case("/api/v1/supplier-returns?supplier=SUP", EVERYONE),
+    # Kits: KIT-A is sealed, KIT-B empty, KIT-C has an open session ({restock_session}).
+    ("POST", "/api/v1/kit-templates"): Case(
+        "/api/v1/kit-templates",
+        EDITING,
+        201,
+        lambda role: {
+            "code": f"KT-{role.value}",
+            "name": "Kit",
+            "kind": "kit",
+            "lines": [{"slot": "A", "items": [1], "quantity": 1}],
+        },
+    ),
+    ("GET", "/api/v1/kit-templates"): Case("/api/v1/kit-templates", EVERYONE),
+    ("GET", "/api/v1/kit-templates/{code:str}"): Case("/api/v1/kit-templates/KT", EVERYONE),
+    ("POST", "/api/v1/kits"): Case(
+        "/api/v1/kits",
+        EDITING,
+        201,
+        lambda role: {"code": f"KIT-{role.value}", "template": "KT", "home_location": "MAIN"},
+    ),
+    ("GET", "/api/v1/kits"): Case("/api/v1/kits?status=ready", EVERYONE),
+    ("GET", "/api/v1/kits/{code:str}"): Case("/api/v1/kits/KIT-A", EVERYONE),
+    ("POST", "/api/v1/kits/{code:str}/restock"): Case(
+        "/api/v1/kits/KIT-B/restock", TRANSFERRING, 200, lambda role: {"source_location": "SHELF"}
+    ),
+    ("GET", "/api/v1/kits/{code:str}/restock-plan"): Case(
+        "/api/v1/kits/KIT-B/restock-plan?source=SHELF", EVERYONE
+    ),
+    ("POST", "/api/v1/kits/{code:str}/open"): Case(
+        "/api/v1/kits/KIT-A/open", TRANSFERRING, 200, lambda role: {"reference": "OR-7"}
+    ),
+    ("POST", "/api/v1/kits/{code:str}/checks"): Case(
+        "/api/v1/kits/KIT-B/checks",
+        TRANSFERRING,
+        201,
+        lambda role: {"seal_number": "S-9", "intact": True},
+    ),
+    ("GET", "/api/v1/kits/{code:str}/usage"): Case("/api/v1/kits/KIT-A/usage", EVERYONE),
+    ("GET", "/api/v1/kits/{code:str}/label.svg"): Case("/api/v1/kits/KIT-A/label.svg", EVERYONE),
+    ("GET", "/api/v1/kits/{code:str}/label.png"): Case("/api/v1/kits/KIT-A/label.png", EVERYONE),
+    ("GET", "/api/v1/restock-sessions/{session_id:int}"): Case(
+        "/api/v1/restock-sessions/{restock_session}", EVERYONE
+    ),
+    ("POST", "/api/v1/restock-sessions/{session_id:int}/complete"): Case(
+        "/api/v1/restock-sessions/{restock_session}/complete",
+        TRANSFERRING,
+        200,
+        lambda role: {"seal_number": "S-C"},
+    ),
+    # Recalls: {recall} names lot NOPE, which nobody holds.
+    ("POST", "/api/v1/recalls"): Case(
+        "/api/v1/recalls",
+        EDITING,
+        201,
+        lambda role: {"item": 1, "lots": [f"L-{role.value}"[:20]], "reason": "test"},
+    ),
+    ("GET", "/api/v1/recalls"): Case("/api/v1/recalls", EVERYONE),
+    ("GET", "/api/v1/recalls/{recall_id:int}"): Case("/api/v1/recalls/{recall}", EVERYONE),
+    ("POST", "/api/v1/recalls/{recall_id:int}/quarantine"): Case(
+        "/api/v1/recalls/{recall}/quarantine",
+        EDITING,
+        200,
+        lambda role: {"quarantine_location": "QUAR"},
+    ),
+    ("GET", "/api/v1/expiring"): Case("/api/v1/expiring?expiring_within_days=400", EVERYONE),
+    ("GET", "/api/v1/serials/{gtin:str}/{serial:str}"): Case(
+        f"/api/v1/serials/{EPINEPHRINE_GTIN}/R-1", EVERYONE
+    ),
+    # Counts, controlled substances, imports, reversals: {count} is an open count of the
+    # empty CNT, {reversible} a receipt into REV that nothing else touches.
+    ("POST", "/api/v1/counts"): Case(
+        "/api/v1/counts", TRANSFERRING, 201, lambda role: {"location": "SAT", "blind": True}
+    ),
+    ("GET", "/api/v1/counts/{count_id:int}"): Case("/api/v1/counts/{count}", EVERYONE),
+    ("POST", "/api/v1/counts/{count_id:int}/commit"): Case(
+        "/api/v1/counts/{count}/commit", EDITING
+    ),
+    ("GET", "/api/v1/controlled/ledger"): Case(
+        "/api/v1/controlled/ledger?location=SHELF", EVERYONE
+    ),
+    ("POST", "/api/v1/imports/items"): Case(
+        "/api/v1/imports/items",
+        EDITING,
+        csv=lambda role: f"name,gtins\nImported {role.value},{EPINEPHRINE_GTIN}\n",
+    ),
+    ("POST", "/api/v1/imports/stock"): Case(
+        "/api/v1/imports/stock",
+        EDITING,
+        csv=lambda role: f"location,gtin,lot,quantity\nCNT,{EPINEPHRINE_GTIN},IMP,3\n",
+    ),
+    ("POST", "/api/v1/scans/{scan_id:int}/reverse"): Case(
+        "/api/v1/scans/{reversible}/reverse", EDITING, 201, lambda role: {"reason": "wrong"}
+    ),
 }
 
 # Scan actions whose permission goes beyond plain scanning (POST /scans is one route).
@@ -165,6 +261,15 @@ SCAN_ACTIONS: dict[str, tuple[frozenset[Role], Body]] = {
     "issue": (SCANNING, _scan_body("issue")),
     "lookup": (SCANNING, _scan_body("lookup")),
     "transfer": (TRANSFERRING, _scan_body("transfer", to_location="SAT")),
+    # A technician restocks and seals a kit with the scanner alone (DESIGN §4.1).
+    "restock": (SCANNING, _scan_body("restock", to_location="KIT-B")),
+    "seal": (
+        SCANNING,
+        lambda role: {"code": f"SEAL-{role.value}", "action": "seal", "location": "KIT-B"},
+    ),
+    "remove": (SCANNING, _scan_body("remove", location="KIT-C", to_location="SHELF")),
+    # Count 1 is _reference_data's open count of CNT.
+    "count": (SCANNING, _scan_body("count", location="CNT", count_session=1)),
 }
 
 
@@ -193,8 +298,10 @@ async def _reference_data(client: AsyncTestClient[Any], admin: dict[str, str]) -
     await make_location(client, admin, "MAIN", "storeroom")
     await make_location(client, admin, "SHELF", "shelf", parent="MAIN")
     await make_location(client, admin, "SAT", "satellite")
-    received = await scan(client, admin, STOCK_CODE, "receive", "SHELF", quantity=50)
+    received = await scan(client, admin, STOCK_CODE, "receive", "SHELF", quantity=49)
     assert received.status_code == 201, received.text
+    serialised = await scan(client, admin, SERIAL_CODE, "receive", "SHELF")  # 50 in all
+    assert serialised.status_code == 201, serialised.text
     assert item["id"] == 1  # the reorder routes' bodies name it
     supplier = await client.post(
         "/api/v1/suppliers", json={"code": "SUP", "name": "Supplier"}, headers=admin
@@ -217,7 +324,67 @@ async def _reference_data(client: AsyncTestClient[Any], admin: dict[str, str]) -
         "/api/v1/pick-lists", json={"from_reorder_list": {"location": "SAT"}}, headers=admin
     )
     assert pick_list.status_code == 201, pick_list.text
-    return {"item": item["id"], **orders, "pick_list": pick_list.json()["id"]}
+    return {
+        "item": item["id"],
+        **(await _count_and_reversible(client, admin)),
+        **orders,
+        "pick_list": pick_list.json()["id"],
+        "restock_session": await _kits(client, admin),
+        "recall": await _recall(client, admin),
+    }
+
+
+async def _count_and_reversible(
+    client: AsyncTestClient[Any], admin: dict[str, str]
+) -> dict[str, int]:
+    """Count 1, open at the empty CNT; a receipt of 2 into REV, for reversal."""
+    await make_location(client, admin, "CNT", "shelf", parent="MAIN")
+    await make_location(client, admin, "REV", "shelf", parent="MAIN")
+    count = await client.post("/api/v1/counts", json={"location": "CNT"}, headers=admin)
+    assert count.status_code == 201 and count.json()["id"] == 1, count.text
+    reversible = await scan(client, admin, STOCK_CODE, "receive", "REV", quantity=2)
+    assert reversible.status_code == 201, reversible.text
+    return {"count": 1, "reversible": reversible.json()["id"]}
+
+
+async def _recall(client: AsyncTestClient[Any], admin: dict[str, str]) -> int:
+    await make_location(client, admin, "QUAR", "quarantine", parent="MAIN")
+    recall = await client.post(
+        "/api/v1/recalls", json={"item": 1, "lots": ["NOPE"], "reason": "test"}, headers=admin
+    )
+    assert recall.status_code == 201, recall.text
+    return int(recall.json()["id"])
+
+
+async def _kits(client: AsyncTestClient[Any], admin: dict[str, str]) -> int:
+    """A one-slot template KT and kits KIT-A (sealed), KIT-B (empty), KIT-C (one unit in,
+    its restock session open): returns KIT-C's session."""
+    template = await client.post(
+        "/api/v1/kit-templates",
+        json={
+            "code": "KT",
+            "name": "Kit",
+            "kind": "kit",
+            "lines": [{"slot": "Epinephrine", "items": [1], "quantity": 1}],
+        },
+        headers=admin,
+    )
+    assert template.status_code == 201, template.text
+    for code in ("KIT-A", "KIT-B", "KIT-C"):
+        kit = await client.post(
+            "/api/v1/kits",
+            json={"code": code, "template": "KT", "home_location": "MAIN"},
+            headers=admin,
+        )
+        assert kit.status_code == 201, kit.text
+    sessions = {}
+    for code in ("KIT-A", "KIT-C"):
+        filled = await scan(client, admin, STOCK_CODE, "restock", "SHELF", to_location=code)
+        assert filled.status_code == 201, filled.text
+        sessions[code] = filled.json()["kit"]["restock_session"]
+    sealed = await scan(client, admin, "SEAL-A", "seal", "KIT-A")
+    assert sealed.status_code == 201, sealed.text
+    return int(sessions["KIT-C"])
 
 
 async def _call(
@@ -230,6 +397,10 @@ async def _call(
 ) -> Any:
     headers = {**headers, "Idempotency-Key": str(uuid.uuid4())}
     url = case.url.format(**context)
+    if case.csv is not None:
+        content = case.csv(role).encode()
+        headers["Content-Type"] = "text/csv"
+        return await client.request(method, url, content=content, headers=headers)
     body = case.body(role) if case.body else None
     return await client.request(method, url, json=body, headers=headers)
 
@@ -300,10 +471,16 @@ async def test_scanner_cannot_transfer_and_the_attempt_is_recorded(
         ("transfer", "forbidden", "ward-7")
     ]
     assert rejected[0]["actor"] == "test scanner"
-    assert await on_hand(client, admin, "SHELF") == {"R1": 50}
+    assert await on_hand(client, admin, "SHELF") == {"R1": 48}  # 2 went into kits
     assert await on_hand(client, admin, "SAT") == {}
     kinds = [m["kind"] for m in (await client.get("/api/v1/movements", headers=admin)).json()]
-    assert kinds == ["receive"]
+    assert kinds == [
+        "receive",
+        "receive",
+        "receive",
+        "restock",
+        "restock",
+    ]  # one serialised, one into REV
 
 
 async def test_a_request_without_a_key_is_unauthorized_on_every_api_route(
@@ -318,7 +495,7 @@ async def test_a_request_without_a_key_is_unauthorized_on_every_api_route(
             assert response.headers["content-type"].startswith("application/problem+json")
             assert response.headers["www-authenticate"] == "Bearer"
             assert response.json()["code"] == "unauthorized"
-    assert await on_hand(client, await keys.header(Role.ADMIN), "SHELF") == {"R1": 50}
+    assert await on_hand(client, await keys.header(Role.ADMIN), "SHELF") == {"R1": 48}
 
 
 async def test_an_unknown_key_is_unauthorized(client: AsyncTestClient[Any], keys: Keys) -> None:

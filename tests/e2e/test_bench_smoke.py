@@ -165,3 +165,101 @@ async def _capture_and_replay(bench: ModuleType, admin_dsn: str) -> None:
         await conn.close()
     finally:
         await bench.drop_database(admin_dsn, dsn)
+
+
+KIT_BENCH = BENCH.parent / "kit_board_bench.py"
+
+
+@pytest.mark.timeout(300)
+def test_the_kit_board_bench_fills_a_consistent_ledger_and_times_every_layer(
+    tmp_path: Path,
+) -> None:
+    """`bench/kit_board_bench.py` at a tiny size: the bulk fill keeps every balance equal to
+    its movements, and raw asyncpg, the service and the app all list every kit, each with
+    its ratio to raw asyncpg and the service's steps timed one by one."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(KIT_BENCH),
+            "--kits",
+            "24",
+            "--runs",
+            "2",
+            "--pg-admin-dsn",
+            _admin_dsn(),
+            "--results-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = (tmp_path / "kit-board-latest.md").read_text()
+    assert "24 kits" in report and "ledger consistent" in report
+    rows = re.findall(r"^\| (.+?) \| 24 \| [\d.]+ ms \| [\d.]+ ms \| ([\d.]+)x \|$", report, re.M)
+    assert [label for label, _ in rows] == [
+        "raw asyncpg (3 statements, rows only)",
+        "service: kits.board()",
+        "GET /api/v1/kits (ASGI app)",
+    ]
+    assert rows[0][1] == "1.0"
+    assert len(re.findall(r"^\| (db\.|domain ).+ \| [\d.]+ ms \|$", report, re.M)) == 4
+
+
+RECALL_BENCH = BENCH.parent / "recall_bench.py"
+
+
+@pytest.mark.timeout(300)
+def test_the_recall_bench_lists_quarantines_and_keeps_the_ledger(tmp_path: Path) -> None:
+    """`bench/recall_bench.py` at a tiny size: every create and read lists every balance of
+    the lot (kits included), every quarantine moves all but the kits' (checked by the bench,
+    which exits non-zero otherwise), the ledger adds up before and after, and each layer is
+    reported with its ratio to raw asyncpg, then the service's statements one by one."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(RECALL_BENCH),
+            "--balances",
+            "60",
+            "--kits",
+            "6",
+            "--noise-items",
+            "40",
+            "--noise-per-item",
+            "3",
+            "--rounds",
+            "2",
+            "--runs",
+            "2",
+            "--pg-admin-dsn",
+            _admin_dsn(),
+            "--results-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = (tmp_path / "recall-latest.md").read_text()
+    assert "60 balances of the recalled lot" in report
+    assert "ledger consistent before and after every quarantine" in report
+    rows = re.findall(
+        r"^\| (.+?) \| ([\d,]+) \| (\d+) \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+ ms \| ([\d.]+)x \|$",
+        report,
+        re.M,
+    )
+    assert [(label, int(n), int(count)) for label, n, count, _ in rows] == [
+        ("raw asyncpg: the holdings statement (rows only)", 60, 6),
+        ("raw asyncpg: the quarantine, 2 set-based statements (rolled back)", 54, 3),
+        ("POST /api/v1/recalls (ASGI app)", 60, 2),
+        ("GET /api/v1/recalls/{id} (ASGI app)", 60, 2),
+        ("POST /api/v1/recalls/{id}/quarantine (ASGI app)", 54, 1),
+        ("service: recalls.create_recall()", 60, 2),
+        ("service: recalls.get_recall()", 60, 2),
+        ("service: recalls.quarantine()", 54, 1),
+    ]
+    assert rows[0][3] == "1.0" and rows[1][3] == "1.0"
+    assert "Where one service quarantine() spends" in report
+    assert re.search(r"^\| `INSERT INTO movements .+` \| \d+ \| [\d.]+ ms \|$", report, re.M)

@@ -4,26 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.exceptions import ClientException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import HeaderParameter, JSONBody, QueryParameter
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from inventory_svc.api.auth import requires
-from inventory_svc.api.deps import ReadSession
-from inventory_svc.api.openapi import READ_PROBLEMS
+from inventory_svc.api.deps import CurrentActor, ReadSession, Writes
+from inventory_svc.api.openapi import READ_PROBLEMS, problems
 from inventory_svc.api.params import After, AfterId, DeviceFilter, Since, resume_after
 from inventory_svc.api.problems import PROBLEM_JSON, http_problem, problem_response
 from inventory_svc.api.schemas import Problem
 from inventory_svc.domain import limits
+from inventory_svc.domain.count_records import ReversalOut
 from inventory_svc.domain.errors import IdempotencyKeyRequired
 from inventory_svc.domain.records import ScanRecord, ScanResult
 from inventory_svc.domain.roles import Permission
 from inventory_svc.domain.vocabulary import ScanStatus
 from inventory_svc.services import reports
 from inventory_svc.services.actors import Actor
+from inventory_svc.services.controlled import WitnessClaim
+from inventory_svc.services.corrections import reverse_scan
+from inventory_svc.services.keys import authenticate
 from inventory_svc.services.problems import to_problem
 from inventory_svc.services.scans import ScanRequest, ingest_scan, record_unreadable_scan
 
@@ -74,10 +79,27 @@ SCAN_PROBLEMS = {
     ),
     422: (
         "bad_barcode, unknown_item, unknown_location, expired_lot, recalled_lot, "
-        "invalid_movement, quantity_too_large, unsupported_action (recorded; no stock changed)"
+        "invalid_movement, quantity_too_large, witness_required, unsupported_action "
+        "(recorded; no stock changed)"
     ),
     503: "service_unavailable: the database is down or saturated; resend with the same key",
 }
+
+
+async def _witness(request: Request[Actor, Any, State], key: str | None) -> WitnessClaim | None:
+    """The witness key verified as the `Authorization` key is (the key cache, then the
+    database); whether a witness is needed is the scan's business."""
+    if key is None or not key.strip():
+        return None
+    state = request.app.state
+    return WitnessClaim(await authenticate(state.key_cache, state.read_sessions, key.strip()))
+
+
+class ReverseIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(**limits.REVERSAL_REASON.constraints)]
+
+
+ScanId = Annotated[int, PathParameter(ge=1, le=limits.LEDGER_ID.le, description="The scan's id.")]
 
 
 class ScanController(Controller):
@@ -128,6 +150,18 @@ class ScanController(Controller):
                 ),
             ),
         ],
+        witness_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="X-Witness-Key",
+                required=False,
+                max_length=1000,
+                description=(
+                    "A controlled-substance waste's witness: another person's API key (role "
+                    "specialist or above). Verified, never stored: only the witness's name."
+                ),
+            ),
+        ] = None,
     ) -> Response[ScanResult]:
         # The hot path takes the unit of work and the caller from the request itself: two
         # injected dependencies cost Litestar a task group per request (profiled).
@@ -136,6 +170,7 @@ class ScanController(Controller):
             data,
             actor=request.user,
             idempotency_key=idempotency_key,
+            witness=await _witness(request, witness_key),
         )
         headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
         if outcome.result is None:  # a replayed refusal: the stored problem, as first sent
@@ -170,3 +205,31 @@ class ScanController(Controller):
             after_id=resume_after(after, after_id),
             limit=limit,
         )
+
+    @post(
+        "/{scan_id:int}/reverse",
+        guards=[requires(Permission.MANAGE)],
+        summary="Reverse an applied scan",
+        operation_id="reverseScan",
+        status_code=201,
+        responses=problems(
+            400,
+            401,
+            403,
+            404,
+            409,
+            503,
+            s409=(
+                "insufficient_stock: the stock has moved on since; invalid_transition: the "
+                "scan was already reversed, was rejected, moved nothing or is a reversal"
+            ),
+        ),
+        description=(
+            "`{reason}`. Writes the opposite movements of the scan as a new scan row (action "
+            "`reverse`) linked to it; nothing is edited or deleted. The scan log shows both."
+        ),
+    )
+    async def reverse(
+        self, scan_id: ScanId, data: JSONBody[ReverseIn], transactions: Writes, actor: CurrentActor
+    ) -> ReversalOut:
+        return await transactions.run(actor, reverse_scan, scan_id, data.reason)
