@@ -207,7 +207,7 @@ async def slots_of(
 
 
 def rules_of(head: TemplateHead, slots: Sequence[SlotRow]) -> TemplateRules:
-    return TemplateRules.of(
+    return TemplateRules(
         id=head.id,
         code=head.code,
         version=head.version,

@@ -146,7 +146,6 @@ async def recalls(
 class Holding:
     """Stock of a recalled lot somewhere: a location, or a kit (with the slot it fills)."""
 
-    balance_id: int
     location_id: int
     location: str
     kind: str
@@ -162,7 +161,6 @@ async def holdings(session: AsyncSession, item_id: int, numbers: Sequence[str]) 
     """Every balance of the recalled lots with stock: one statement, whatever the spread."""
     stmt = (
         select(
-            Balance.id,
             Location.id,
             Location.code,
             Location.kind,

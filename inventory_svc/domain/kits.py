@@ -60,25 +60,13 @@ class TemplateRules:
     version: int
     check_interval_days: int
     slots: tuple[SlotRule, ...]
-    by_item: dict[int, SlotRule] = field(default_factory=dict)
+    by_item: dict[int, SlotRule] = field(init=False, repr=False, compare=False)
 
-    @classmethod
-    def of(
-        cls,
-        *,
-        id: int,
-        code: str,
-        version: int,
-        check_interval_days: int,
-        slots: tuple[SlotRule, ...],
-    ) -> TemplateRules:
-        by_item = {item: slot for slot in slots for item in slot.items}
-        return cls(id, code, version, check_interval_days, slots, by_item)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_item", {i: slot for slot in self.slots for i in slot.items})
 
     def slot_for(self, item_id: int) -> SlotRule | None:
-        if self.by_item:
-            return self.by_item.get(item_id)
-        return next((slot for slot in self.slots if item_id in slot.items), None)
+        return self.by_item.get(item_id)
 
     def next_check(self, today: date) -> date:
         return today + timedelta(days=self.check_interval_days)

@@ -223,17 +223,17 @@ async def _kit(session: AsyncSession, code: str) -> db.KitRow:
 
 async def _assessed(
     session: AsyncSession, kit: db.KitRow, today: date
-) -> tuple[TemplateRules, db.TemplateHead, list[db.SlotRow], KitAssessment]:
+) -> tuple[list[db.SlotRow], KitAssessment]:
+    """The kit's template slots (for showing them) and how its contents measure up."""
     head = await db.template_by_id(session, kit.template_id)
     slots = (await db.slots_of(session, [head.id])).get(head.id, [])
-    rules = db.rules_of(head, slots)
     contents = (await db.contents(session, [kit.location_id])).get(kit.location_id, [])
-    return rules, head, slots, assess(rules, contents, today)
+    return slots, assess(db.rules_of(head, slots), contents, today)
 
 
 async def get_kit(session: AsyncSession, code: str, today: date) -> KitOut:
     kit = await _kit(session, code)
-    _, _, slots, assessment = await _assessed(session, kit, today)
+    slots, assessment = await _assessed(session, kit, today)
     return _kit_out(kit, slots, assessment, today)
 
 
@@ -568,7 +568,7 @@ async def complete(
         uow.actor.require(Permission.MANAGE)
     kit = await db.kit_by_location_id(session, row.kit_location_id)
     assert kit is not None
-    _, _, _, assessment = await _assessed(session, kit, uow.today)
+    _, assessment = await _assessed(session, kit, uow.today)
     overridden = check_may_seal(assessment, override_reason)
     reason = override_reason if overridden else None
     await db.complete_session(
@@ -625,7 +625,7 @@ async def seal_by_scan(uow: UnitOfWork, kit_place: PlaceFacts, seal_number: str)
         )
     await complete(uow, kit.open_session, seal_number, None)
     kit = await _kit(uow.session, kit.code)
-    _, _, _, assessment = await _assessed(uow.session, kit, uow.today)
+    _, assessment = await _assessed(uow.session, kit, uow.today)
     return KitBrief(
         kit.code, kit.status, is_ready(kit.status, assessment), _short(assessment), None
     )
@@ -850,6 +850,6 @@ async def restock_plan(
 async def label_caption(session: AsyncSession, code: str, today: date) -> str:
     """What a kit's label prints beside its barcode: code, template, seal and expiry."""
     kit = await _kit(session, code)
-    _, _, _, assessment = await _assessed(session, kit, today)
+    _, assessment = await _assessed(session, kit, today)
     expiry = assessment.expiry.isoformat() if assessment.expiry else "-"
     return f"{kit.code} | {kit.template_name} | seal {kit.seal_number or '-'} | exp {expiry}"

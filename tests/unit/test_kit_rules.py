@@ -243,9 +243,7 @@ def test_templates_refuse_an_item_in_two_slots() -> None:
 def test_the_boards_summary_counts_as_the_full_assessment_does(
     lots: list[tuple[int, int | None, int, bool]],
 ) -> None:
-    rules = TemplateRules.of(
-        id=1, code="CART", version=1, check_interval_days=30, slots=RULES.slots
-    )
+    rules = TemplateRules(id=1, code="CART", version=1, check_interval_days=30, slots=RULES.slots)
     contents = [
         lot(item, f"L{index}", days, quantity, recalled=recalled and index % 3 == 0)
         for index, (item, days, quantity, recalled) in enumerate(lots)
