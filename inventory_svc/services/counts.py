@@ -294,7 +294,7 @@ async def commit_count(uow: UnitOfWork, count_id: int, reason: str | None) -> Co
             "adjustments": [
                 {
                     "movement": leg.movement_id,
-                    "item": a.item_id,
+                    "item": {"id": a.item_id, "name": items[a.item_id].name},
                     "lot": lots[a.lot_id].lot_number,
                     "quantity": a.quantity,
                     "balance": leg.after.get(count.location_id),

@@ -42,11 +42,14 @@ BATCH = 500
 """Events per round: one transaction stays short, a backlog is worked off round by round."""
 
 WATCHER = Actor(key_id=None, name="worker:reorder_watch", role=Role.ADMIN)
-FOLLOWED = tuple(
-    t.value
-    for t in EventType
-    if t is EventType.STOCK_CHANGED or t.value.startswith("purchase_order.")
+FOLLOWED = (
+    EventType.STOCK_CHANGED.value,
+    EventType.COUNT_COMMITTED.value,
+    EventType.RECALL_CREATED.value,
+    *(t.value for t in EventType if t.value.startswith("purchase_order.")),
 )
+"""What can move a par level's usable + on order: stock moved (scans, reversals), a count's
+adjustments, lots recalled (unusable where they are), and purchase orders."""
 
 
 class _ItemId(msgspec.Struct):
@@ -67,13 +70,22 @@ class _Order(msgspec.Struct):
     lines: list[_OrderLine] = []
 
 
-class _Touched(msgspec.Struct):
-    """What an event says it changed: item ids and location codes, nothing else decoded."""
+class _Adjustment(msgspec.Struct):
+    item: _ItemId
 
-    item: _ItemId | int | None = None
-    """`{id, name}` from scans; a bare id from counts and reversals."""
+
+class _Touched(msgspec.Struct):
+    """What an event says it changed: item ids and location codes, nothing else decoded.
+    Every event names an item as `{id, name}` (tests/api/test_events_shapes.py)."""
+
+    item: _ItemId | None = None
     movements: list[_Move] = []
     purchase_order: _Order | None = None
+    location: str | None = None
+    """count.committed: where its `adjustments` were booked."""
+    adjustments: list[_Adjustment] = []
+    locations: list[str] = []
+    """recall.created: where the recalled lots are held."""
 
 
 def touched_by(events: list[jobs_db.FeedEvent]) -> dict[int, set[str]]:
@@ -86,13 +98,16 @@ def touched_by(events: list[jobs_db.FeedEvent]) -> dict[int, set[str]]:
             log.warning("reorder watcher skipped event %s: unexpected data", event.id)
             continue
         if seen.item is not None:
-            item_id = seen.item if isinstance(seen.item, int) else seen.item.id
-            places = touched.setdefault(item_id, set())
+            places = touched.setdefault(seen.item.id, set())
             for move in seen.movements:
                 places.update((move.from_location, move.to_location))
+            places.update(seen.locations)
         if seen.purchase_order is not None:
             for line in seen.purchase_order.lines:
                 touched.setdefault(line.item.id, set()).add(seen.purchase_order.location)
+        if seen.location is not None:
+            for adjustment in seen.adjustments:
+                touched.setdefault(adjustment.item.id, set()).add(seen.location)
     return touched
 
 

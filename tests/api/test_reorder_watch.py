@@ -227,15 +227,58 @@ def test_what_an_event_touched_and_odd_data_never_stalls_the_feed() -> None:
     assert reorder_watch.touched_by(events) == {7: {"MAIN", "@consumed", "SAT"}, 8: {"SAT"}}
 
 
-def test_the_watcher_reads_the_item_of_every_stock_event_shape() -> None:
-    """Scans carry `item: {id, name}`; counts and reversals a bare id: both are followed."""
+def test_the_watcher_reads_counts_and_recalls_too() -> None:
+    """A count's adjustments are booked at its location; a recall makes its lots unusable
+    where they are held; both name items as `{id, name}`, as scans do."""
     events = [
         FeedEvent(
             1,
-            "stock.changed",
-            {"item": 5, "movements": [{"from_location": "A", "to_location": "@adjustment"}]},
+            "count.committed",
+            {
+                "location": "SHELF",
+                "adjustments": [{"item": {"id": 5, "name": "x"}, "lot": "A", "quantity": -2}],
+            },
         ),
-        FeedEvent(2, "stock.changed", {"item": {"id": 6, "name": "x"}, "movements": []}),
-        FeedEvent(3, "stock.changed", {"item": "garbage"}),
+        FeedEvent(
+            2,
+            "recall.created",
+            {"item": {"id": 6, "name": "y"}, "lots": ["BAD"], "locations": ["MAIN", "SAT"]},
+        ),
+        FeedEvent(3, "count.committed", {"location": "SHELF", "adjustments": [{"item": 9}]}),
     ]
-    assert touched_by(events) == {5: {"A", "@adjustment"}, 6: set()}
+    assert touched_by(events) == {5: {"SHELF"}, 6: {"MAIN", "SAT"}}
+
+
+async def test_a_count_or_a_recall_crosses_the_reorder_point_too(
+    client: Client, keys: Keys, engine: AsyncEngine, settings: Settings
+) -> None:
+    """Stock that a count finds missing, or that a recall makes unusable, is below the
+    reorder point as surely as stock issued: the watcher raises the crossing."""
+    admin = await keys.header(Role.ADMIN)
+    await _setup(client, admin)
+    await _move(client, admin, "receive", "MAIN", 30)
+    await _round(engine, settings)
+    count = await client.post("/api/v1/counts", json={"location": "MAIN"}, headers=admin)
+    assert count.status_code == 201, count.text
+    counted = await scan(
+        client, admin, CODE, "count", "MAIN", count_session=count.json()["id"], quantity=18
+    )
+    assert counted.status_code == 201, counted.text
+    committed = await client.post(f"/api/v1/counts/{count.json()['id']}/commit", headers=admin)
+    assert committed.status_code == 200, committed.text
+    await _round(engine, settings)
+    assert [c["on_hand"] for c in await _crossings(client, admin)] == [18]
+
+    await _move(client, admin, "receive", "MAIN", 20)  # 38 usable: above again
+    other_lot = gs1(EPINEPHRINE_GTIN, lot="L2", expiry=TODAY + timedelta(days=500))
+    received = await scan(client, admin, other_lot, "receive", "MAIN", quantity=5)
+    assert received.status_code == 201, received.text
+    await _round(engine, settings)
+    recall = await client.post(
+        "/api/v1/recalls",
+        json={"gtin": EPINEPHRINE_GTIN, "lots": ["L1"], "reason": "particulate matter"},
+        headers=admin,
+    )
+    assert recall.status_code == 201, recall.text
+    await _round(engine, settings)
+    assert [c["on_hand"] for c in await _crossings(client, admin)] == [18, 5]
