@@ -157,11 +157,14 @@ _FIELD_TYPES = {f.name: f for f in dataclasses.fields(Config)}
 
 #: Session and list ids: integers on the wire (the server answers 400 to a string).
 ID_SETTINGS = ("restock_session", "count_session", "pick_list")
-MAX_ID = 2**53
+MAX_ID = 2**31 - 1
+"""The server's bound on these ids (a database integer): a larger one could never name a
+session, so it is refused here, at the desk, not after the scans were queued
+(tests/scanner/test_kit_context.py checks it equals the server's)."""
 
 
 def parse_id(value: object, what: str = "id") -> int:
-    """A session or list id: a whole number 1..2**53, given as an int or its digits."""
+    """A session or list id: a whole number 1..MAX_ID, given as an int or its digits."""
     if isinstance(value, bool):
         raise ValueError(f"{what} must be a whole number, got {value!r}")
     if isinstance(value, int):

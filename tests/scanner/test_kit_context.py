@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from inventory_svc.domain.limits import REFERENCE_ID
 from scanner_client.cli import build_parser, main
-from scanner_client.config import ConfigError, load_config
+from scanner_client.config import MAX_ID, ConfigError, load_config
 from scanner_client.context import ScanContext
 from scanner_client.feedback import JsonFeedback, RichFeedback, kit_incomplete_line, kit_line
 from scanner_client.queue import QueuedScan, ScanQueue
@@ -200,9 +201,14 @@ def test_id_settings_parse_as_int_from_flags_env_and_toml(tmp_path: Path) -> Non
     toml.write_text("[scanner]\nrestock-session = 21\ncount-session = '22'\n")
     cfg = load_config(env={}, config_path=toml)
     assert (cfg.restock_session, cfg.count_session) == (21, 22)
-    for bad in ("abc", "1.5", "-3", "0", "12a", "٣", str(2**53 + 1), True):
+    for bad in ("abc", "1.5", "-3", "0", "12a", "٣", str(REFERENCE_ID.le + 1), True):
         with pytest.raises(ConfigError, match="restock session id"):
             load_config({"restock_session": bad}, env={})
+    # the largest id the server takes is the largest the client sends
+    assert REFERENCE_ID.le == MAX_ID
+    assert load_config({"restock_session": str(REFERENCE_ID.le)}, env={}).restock_session == (
+        REFERENCE_ID.le
+    )
 
 
 @pytest.mark.parametrize("flag", ["--restock-session", "--count-session", "--pick-list"])
