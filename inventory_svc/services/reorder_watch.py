@@ -76,7 +76,7 @@ class _Adjustment(msgspec.Struct):
 
 class _Touched(msgspec.Struct):
     """What an event says it changed: item ids and location codes, nothing else decoded.
-    Every event names an item as `{id, name}` (tests/api/test_events_shapes.py)."""
+    Every event names an item as `{id, name}`; anything else is skipped, never stalls."""
 
     item: _ItemId | None = None
     movements: list[_Move] = []
