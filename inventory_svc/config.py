@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +14,43 @@ from dotenv import load_dotenv
 from inventory_svc.domain.clock import SiteClock
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///inventory.db"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """Webhook delivery (services/webhooks.py): INVENTORY_WEBHOOK_* variables."""
+
+    timeout: float = 5.0
+    """Seconds one delivery may take, connection to answer (INVENTORY_WEBHOOK_TIMEOUT)."""
+    max_attempts: int = 10
+    """Attempts before a delivery is dead (INVENTORY_WEBHOOK_MAX_ATTEMPTS)."""
+    base_delay: float = 5.0
+    """Seconds before the first retry, doubling each time (INVENTORY_WEBHOOK_BASE_DELAY)."""
+    max_delay: float = 3600.0
+    """The longest wait between two attempts (INVENTORY_WEBHOOK_MAX_DELAY)."""
+    allow_private: bool = False
+    """Loopback, private and link-local destinations allowed (INVENTORY_WEBHOOK_ALLOW_PRIVATE)."""
+    allowed_hosts: frozenset[str] = frozenset()
+    """When not empty, the only host names webhooks may call (INVENTORY_WEBHOOK_ALLOWED_HOSTS,
+    comma-separated)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
+        hosts = env.get("INVENTORY_WEBHOOK_ALLOWED_HOSTS", "")
+        return cls(
+            timeout=float(env.get("INVENTORY_WEBHOOK_TIMEOUT", "5")),
+            max_attempts=max(1, int(env.get("INVENTORY_WEBHOOK_MAX_ATTEMPTS", "10"))),
+            base_delay=float(env.get("INVENTORY_WEBHOOK_BASE_DELAY", "5")),
+            max_delay=float(env.get("INVENTORY_WEBHOOK_MAX_DELAY", "3600")),
+            allow_private=_true(env.get("INVENTORY_WEBHOOK_ALLOW_PRIVATE", "false")),
+            allowed_hosts=frozenset(
+                h.strip().lower().rstrip(".") for h in hosts.split(",") if h.strip()
+            ),
+        )
+
+
+def _true(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +81,7 @@ class Settings:
     background_jobs: bool = False
     """Run the background jobs (inventory_svc/worker.py) inside each `serve` process; from
     the environment true by default. False here, so apps built in tests run none unasked."""
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,6 +116,7 @@ class Settings:
             timezone=env.get("INVENTORY_TIMEZONE") or None,
             background_jobs=env.get("INVENTORY_BACKGROUND_JOBS", "true").strip().lower()
             not in ("0", "false", "no", "off"),
+            webhooks=WebhookSettings.from_env(env),
         )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from inventory_svc.db.engine import SessionMaker
 from inventory_svc.domain.clock import SiteClock
-from inventory_svc.services import expiry_sweep, reorder_watch
+from inventory_svc.services import expiry_sweep, reorder_watch, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job(reorder_watch.JOB_NAME, reorder_watch.run_once),
     Job(expiry_sweep.JOB_NAME, expiry_sweep.run_once),
+    Job(webhooks.JOB_NAME, webhooks.run_once),
 )
 """Every background job, in the order a round runs them."""
 

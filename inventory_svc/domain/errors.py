@@ -240,3 +240,13 @@ class RateLimited(DomainError):
     code = "rate_limited"
     status = 429
     title = "Too many requests for this API key"
+
+
+class DestinationRefused(DomainError):
+    """A webhook URL whose host is, or resolves to, an address the service may not call
+    (loopback, private, link-local ...; INVENTORY_WEBHOOK_ALLOW_PRIVATE lifts that), or a
+    host outside INVENTORY_WEBHOOK_ALLOWED_HOSTS."""
+
+    code = "destination_refused"
+    status = 422
+    title = "Webhook destination not allowed"
