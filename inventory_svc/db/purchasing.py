@@ -316,7 +316,7 @@ async def supplier_returns(
 async def add_warnings(
     session: AsyncSession,
     po_id: int,
-    item_id: int,
+    item_id: int | None,
     warnings: Sequence[tuple[str, str]],
     *,
     scan_key: str | None,

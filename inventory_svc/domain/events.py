@@ -34,6 +34,8 @@ class EventType(StrEnum):
     """A restock session completed and the kit was sealed."""
     KIT_OVERRIDE = "kit.override"
     """A manager sealed a kit that was not complete, with a reason."""
+    PURCHASE_ORDER_SHIPPED = "purchase_order.shipped"
+    """A shipment notice (ASN) for the PO was posted: what is on its way, lot by lot."""
     KIT_FLAGGED = "kit.flagged"
     """A check found the seal broken or not the recorded one: the kit is quarantined."""
     COUNT_COMMITTED = "count.committed"

@@ -20,6 +20,7 @@ import msgspec
 from inventory_svc.domain.errors import BadRequest, InvalidTransition
 from inventory_svc.domain.records import ItemRef, PurchaseOrderOut
 from inventory_svc.domain.vocabulary import PurchaseOrderStatus as Status
+from inventory_svc.domain.vocabulary import ReceiptWarningCode
 
 
 class PoAction(StrEnum):
@@ -28,6 +29,8 @@ class PoAction(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     CANCEL = "cancel"
     RECEIVE = "receive"
+    SHIP = "ship"
+    """The supplier's shipment notice (ASN): only for what may still be received."""
 
 
 _RECEIVING = (Status.SUBMITTED, Status.ACKNOWLEDGED, Status.PARTIALLY_RECEIVED)
@@ -38,6 +41,7 @@ ALLOWED: dict[PoAction, tuple[Status, ...]] = {
     PoAction.ACKNOWLEDGE: (Status.SUBMITTED,),
     PoAction.CANCEL: (Status.DRAFT, Status.SUBMITTED, Status.ACKNOWLEDGED),
     PoAction.RECEIVE: _RECEIVING,
+    PoAction.SHIP: _RECEIVING,
 }
 
 RESULT: dict[PoAction, Status | None] = {
@@ -46,6 +50,7 @@ RESULT: dict[PoAction, Status | None] = {
     PoAction.ACKNOWLEDGE: Status.ACKNOWLEDGED,
     PoAction.CANCEL: Status.CANCELLED,
     PoAction.RECEIVE: None,  # partially_received or received: apply_receipt decides
+    PoAction.SHIP: None,  # a notice changes no status
 }
 
 ON_ORDER_STATUSES = _RECEIVING
@@ -149,7 +154,10 @@ def apply_receipt(
     positions = [i for i, line in enumerate(result) if line.item_id == item_id]
     if not positions:
         warnings.append(
-            ReceiptWarning("not_on_order", f"Item {item_id} is not on purchase order {number}.")
+            ReceiptWarning(
+                ReceiptWarningCode.NOT_ON_ORDER,
+                f"Item {item_id} is not on purchase order {number}.",
+            )
         )
     else:
         left = quantity
@@ -165,7 +173,7 @@ def apply_receipt(
             filled.append((result[last].line, left))
             warnings.append(
                 ReceiptWarning(
-                    "over_received",
+                    ReceiptWarningCode.OVER_RECEIVED,
                     f"{left} units more than purchase order {number} expects of item "
                     f"{item_id} (line {result[last].line}).",
                 )
@@ -190,6 +198,6 @@ class PurchaseOrderWarningOut(msgspec.Struct):
 
 class PurchaseOrderDetail(PurchaseOrderOut):
     """One purchase order as GET /purchase-orders/{number} shows it: with the warnings its
-    receipts raised (`not_on_order`, `over_received`), oldest first."""
+    receipts and shipment notices raised (vocabulary.ReceiptWarningCode), oldest first."""
 
     warnings: list[PurchaseOrderWarningOut] = []

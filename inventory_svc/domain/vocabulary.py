@@ -74,6 +74,23 @@ class PurchaseOrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class ReceiptWarningCode(StrEnum):
+    """Why a receipt against a PO was not as ordered or as shipped: answered on the scan and
+    kept on the PO (stock is booked all the same; the buyer settles it with the supplier)."""
+
+    NOT_ON_ORDER = "not_on_order"
+    OVER_RECEIVED = "over_received"
+    LOT_NOT_SHIPPED = "lot_not_shipped"
+    """The PO has shipment notices for the item, none for this lot."""
+    EXPIRY_CONFLICT = "expiry_conflict"
+    """The lot was shipped (or is already known) with another expiry: both are kept, as
+    separate lots; nothing overwrites a lot's expiry."""
+    OVER_SHIPMENT = "over_shipment"
+    """More of the lot received than the shipment notices announced."""
+    DUPLICATE_SSCC = "duplicate_sscc"
+    """A case label (SSCC) already received."""
+
+
 class PickListStatus(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
@@ -121,3 +138,14 @@ variance a manager's reason."""
 
 WITNESS_ROLES = frozenset({"specialist", "manager", "admin"})
 """Roles whose key may witness a controlled-substance waste."""
+
+
+class DeliveryStatus(StrEnum):
+    """A webhook delivery of one event to one subscription (services/webhooks.py)."""
+
+    PENDING = "pending"
+    """Not delivered yet: waiting for its turn or, after a failed attempt, for its backoff."""
+    DELIVERED = "delivered"
+    """The receiver answered 2xx."""
+    DEAD = "dead"
+    """Every attempt failed: left aside so the next event goes; a manager may redeliver it."""

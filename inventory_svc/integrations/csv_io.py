@@ -1,15 +1,17 @@
 """CSV in and out: par levels in (`PUT /par-levels` with `Content-Type: text/csv`), the
-reorder list out (`GET /reorder-list` with `Accept: text/csv`). Pure text handling."""
+reorder list, purchase orders and their receipts out (`Accept: text/csv`). Pure text
+handling."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from inventory_svc.domain.errors import BadRequest
-from inventory_svc.domain.records import ReorderLine
+from inventory_svc.domain.records import PurchaseOrderOut, ReorderLine
+from inventory_svc.domain.shipments import ReceiptOut
 
 PAR_LEVEL_COLUMNS = (
     "item",
@@ -129,3 +131,104 @@ def reorder_list_csv(lines: Sequence[ReorderLine]) -> str:
             )
         )
     return out.getvalue()
+
+
+# Purchase orders and their receipts out (`Accept: text/csv`), one row per PO line / receipt;
+# the README lists the columns. GTIN and NDC are the item's first of each.
+PURCHASE_ORDER_COLUMNS = (
+    "number",
+    "status",
+    "supplier",
+    "location",
+    "supplier_reference",
+    "line",
+    "item_id",
+    "item_name",
+    "gtin",
+    "ndc",
+    "ordered",
+    "confirmed",
+    "backordered",
+    "received",
+    "outstanding",
+    "supplier_item_code",
+    "unit_cost_cents",
+)
+RECEIPT_COLUMNS = (
+    "purchase_order",
+    "movement",
+    "scan",
+    "occurred_at",
+    "item_id",
+    "item_name",
+    "gtin",
+    "ndc",
+    "lot",
+    "expiry",
+    "quantity",
+    "location",
+    "actor",
+)
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(_cell(v) for v in row)
+    return out.getvalue()
+
+
+def purchase_order_csv(
+    order: PurchaseOrderOut, codes: Mapping[int, tuple[str | None, str | None]]
+) -> str:
+    """`codes`: item id -> (GTIN, NDC)."""
+    return _csv(
+        PURCHASE_ORDER_COLUMNS,
+        (
+            (
+                order.number,
+                order.status.value,
+                order.supplier,
+                order.location,
+                order.supplier_reference,
+                line.line,
+                line.item.id,
+                line.item.name,
+                *codes.get(line.item.id, (None, None)),
+                line.ordered,
+                line.confirmed,
+                line.backordered,
+                line.received,
+                line.outstanding,
+                line.supplier_item_code,
+                line.unit_cost_cents,
+            )
+            for line in order.lines
+        ),
+    )
+
+
+def receipts_csv(receipts: Sequence[ReceiptOut]) -> str:
+    return _csv(
+        RECEIPT_COLUMNS,
+        (
+            (
+                r.purchase_order,
+                r.movement,
+                r.scan,
+                r.occurred_at.isoformat(),
+                r.item.id,
+                r.item.name,
+                r.gtin,
+                r.ndc,
+                r.lot,
+                r.expiry.isoformat() if r.expiry else None,
+                r.quantity,
+                r.location,
+                r.actor,
+            )
+            for r in receipts
+        ),
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,7 @@ from inventory_svc.domain.purchasing import (
 from inventory_svc.domain.purchasing import check_transition as _check
 from inventory_svc.domain.records import PurchaseOrderOut, SupplierReturnOut
 from inventory_svc.domain.vocabulary import PurchaseOrderStatus
-from inventory_svc.services import reorders
+from inventory_svc.services import reorders, shipments
 from inventory_svc.services.catalog import require
 from inventory_svc.services.uow import UnitOfWork
 
@@ -276,13 +276,23 @@ _RECEIPT_EVENTS = {
 
 
 async def receive_against(
-    uow: UnitOfWork, number: str, item_id: int, quantity: int, *, scan_key: str | None = None
+    uow: UnitOfWork,
+    number: str,
+    item_id: int,
+    quantity: int,
+    *,
+    scan_key: str | None = None,
+    lot: str = "",
+    expiry: date | None = None,
+    sscc: str | None = None,
 ) -> list[tuple[str, str]]:
     """A `receive` scan naming the PO, in the scan's unit of work: the PO is locked, its
     lines fill (domain/purchasing.apply_receipt), its status follows (with its event), and
-    the receipt's warnings (`not_on_order`, `over_received`) go on the scan and are kept on
-    the PO (with the scan's Idempotency-Key, `scan_key`), never silent. A draft, cancelled
-    or received PO refuses the scan (409 invalid_transition)."""
+    the receipt's warnings (`not_on_order`, `over_received`, and against the PO's shipment
+    notices `lot_not_shipped`, `expiry_conflict`, `over_shipment`, `duplicate_sscc`: services/
+    shipments.py) go on the scan and are kept on the PO (with the scan's Idempotency-Key,
+    `scan_key`), never silent. A draft, cancelled or received PO refuses the scan (409
+    invalid_transition)."""
     head = await _head(uow, number)
     receipt = apply_receipt(
         number, head.status, await purchasing_db.lines(uow.session, head.id), item_id, quantity
@@ -299,6 +309,17 @@ async def receive_against(
         order = await _get(uow.session, number)
         uow.emit(_RECEIPT_EVENTS[receipt.status], {"purchase_order": order})
     warnings = [(warning.code, warning.detail) for warning in receipt.warnings]
+    warnings += await shipments.check_against_notices(
+        uow,
+        head.id,
+        number,
+        item_id,
+        lot=lot,
+        expiry=expiry,
+        quantity=quantity,
+        sscc=sscc,
+        scan_key=scan_key,
+    )
     await purchasing_db.add_warnings(
         uow.session, head.id, item_id, warnings, scan_key=scan_key, now=uow.now
     )

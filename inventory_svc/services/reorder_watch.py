@@ -46,10 +46,15 @@ FOLLOWED = (
     EventType.STOCK_CHANGED.value,
     EventType.COUNT_COMMITTED.value,
     EventType.RECALL_CREATED.value,
-    *(t.value for t in EventType if t.value.startswith("purchase_order.")),
+    *(
+        t.value
+        for t in EventType
+        if t.value.startswith("purchase_order.") and t is not EventType.PURCHASE_ORDER_SHIPPED
+    ),
 )
 """What can move a par level's usable + on order: stock moved (scans, reversals), a count's
-adjustments, lots recalled (unusable where they are), and purchase orders."""
+adjustments, lots recalled (unusable where they are), and purchase orders (not their
+shipment notices: what is on its way is on order already)."""
 
 
 class _ItemId(msgspec.Struct):

@@ -204,7 +204,14 @@ async def move_stock(uow: UnitOfWork, ctx: ScanContext, effect: ScanEffect) -> N
         # that move stock in the building; the plain receipt keeps its two round trips).
         effect.warnings += _warnings(
             await purchasing.receive_against(
-                uow, request.purchase_order, item_id, quantity, scan_key=ctx.idempotency_key
+                uow,
+                request.purchase_order,
+                item_id,
+                quantity,
+                scan_key=ctx.idempotency_key,
+                lot=barcode.lot or "",
+                expiry=barcode.expiry,
+                sscc=barcode.sscc,
             )
         )
     if request.pick_list is not None and request.action is Action.TRANSFER:

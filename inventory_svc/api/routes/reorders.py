@@ -12,7 +12,9 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import CurrentActor, ReadSession, Writes
+from inventory_svc.api.idempotency import IdempotencyKey, idempotent_response
 from inventory_svc.api.inputs import StrictJsonRequest
+from inventory_svc.api.negotiation import JSON, also_answers, negotiate, render
 from inventory_svc.api.openapi import READ_ONE_PROBLEMS, READ_PROBLEMS, WRITE_PROBLEMS, problems
 from inventory_svc.api.params import After, Since, text_filter
 from inventory_svc.api.reorder_schemas import (
@@ -38,8 +40,9 @@ from inventory_svc.domain.records import (
 from inventory_svc.domain.reorder import DEFAULT_USAGE_DAYS
 from inventory_svc.domain.roles import Permission
 from inventory_svc.domain.vocabulary import PurchaseOrderStatus
-from inventory_svc.integrations import csv_io, pick_sheet
-from inventory_svc.services import picking, purchasing, reorders
+from inventory_svc.integrations import csv_io, fhir, pick_sheet
+from inventory_svc.services import picking, purchasing, reorders, shipments
+from inventory_svc.services.idempotency import run_idempotent
 from inventory_svc.services.purchasing import LineInput
 
 CSV = "text/csv"
@@ -334,12 +337,34 @@ class PurchaseOrderController(Controller):
     @get(
         "/{number:str}",
         guards=[requires(Permission.READ)],
-        summary="One purchase order",
+        summary="One purchase order (JSON, FHIR SupplyRequest bundle, CSV)",
         operation_id="getPurchaseOrder",
-        responses=READ_ONE_PROBLEMS,
+        responses=problems(400, 401, 403, 404, 406, 503),
+        operation_class=also_answers(fhir.FHIR_JSON, CSV),
+        description=(
+            "`Accept: application/fhir+json` answers a FHIR R5 Bundle with one SupplyRequest "
+            "per line (GTIN/NDC codings, the PO number as identifier); `Accept: text/csv` "
+            "one CSV row per line (columns in the README); an Accept allowing none of JSON, "
+            "FHIR and CSV is `406 not_acceptable`."
+        ),
     )
-    async def get_one(self, number: PoNumber, reader: ReadSession) -> PurchaseOrderDetail:
-        return await purchasing.get_purchase_order(reader, number)
+    async def get_one(
+        self,
+        number: PoNumber,
+        reader: ReadSession,
+        state: State,
+        request: Request[Any, Any, Any],
+    ) -> Response[PurchaseOrderDetail]:
+        media_type = negotiate(request, (fhir.FHIR_JSON, CSV))
+        order = await purchasing.get_purchase_order(reader, number)
+        if media_type == JSON:
+            return Response(order)
+        items = await shipments.items_of(reader, [line.item.id for line in order.lines])
+        if media_type == CSV:
+            text: Any = csv_io.purchase_order_csv(order, shipments.first_codes(items))
+            return Response(text, media_type=f"{CSV}; charset=utf-8")
+        content: Any = await render(fhir.supply_request_bundle, order, items, state.clock.now())
+        return Response(content, media_type=fhir.FHIR_JSON)
 
     @patch(
         "/{number:str}",
@@ -393,11 +418,20 @@ class PurchaseOrderController(Controller):
         guards=[requires(Permission.ACKNOWLEDGE)],
         summary="The supplier's acknowledgement",
         operation_id="acknowledgePurchaseOrder",
-        responses=PO_PROBLEMS,
+        responses=problems(
+            400,
+            401,
+            403,
+            404,
+            409,
+            503,
+            s409="invalid_transition: the PO is not submitted; idempotency_key_reused",
+        ),
         status_code=200,
         description=(
             "`{supplier_reference, lines?: [{line, confirmed, backordered}]}`; lines not "
-            "named are confirmed as ordered. Backordered units still count as on order."
+            "named are confirmed as ordered. Backordered units still count as on order. "
+            "Honours `Idempotency-Key`: a retry answers the first answer again."
         ),
     )
     async def acknowledge(
@@ -406,11 +440,22 @@ class PurchaseOrderController(Controller):
         data: JSONBody[AcknowledgementIn],
         transactions: Writes,
         actor: CurrentActor,
-    ) -> PurchaseOrderOut:
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[PurchaseOrderOut]:
         lines = [Acknowledgement(a.line, a.confirmed, a.backordered) for a in data.lines or []]
-        return await transactions.run(
-            actor, purchasing.acknowledge, number, data.supplier_reference, lines
+        answer = await run_idempotent(
+            transactions,
+            actor,
+            idempotency_key,
+            "acknowledgePurchaseOrder",
+            [number, data],
+            200,
+            purchasing.acknowledge,
+            number,
+            data.supplier_reference,
+            lines,
         )
+        return idempotent_response(answer)
 
 
 class PickListController(Controller):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.params import QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import ReadSession
-from inventory_svc.api.openapi import READ_PROBLEMS
+from inventory_svc.api.negotiation import also_answers, negotiate, render
+from inventory_svc.api.openapi import READ_PROBLEMS, problems
 from inventory_svc.api.params import After, AfterId, Since, resume_after, text_filter
 from inventory_svc.api.schemas import (
     MAX_ID,
@@ -20,7 +21,8 @@ from inventory_svc.api.schemas import (
 )
 from inventory_svc.domain import limits
 from inventory_svc.domain.roles import Permission
-from inventory_svc.services import reports
+from inventory_svc.integrations import fhir
+from inventory_svc.services import reports, shipments
 
 
 class StockController(Controller):
@@ -32,12 +34,19 @@ class StockController(Controller):
         "/stock",
         summary="On-hand stock by item, location and lot",
         operation_id="listStock",
-        responses=READ_PROBLEMS,
+        responses=problems(400, 401, 403, 406, 503),
+        operation_class=also_answers(fhir.FHIR_JSON),
+        description=(
+            "`Accept: application/fhir+json` answers the same rows as a FHIR R5 "
+            "InventoryReport (a snapshot: one listing per location, one item per lot with "
+            "GTIN/NDC codings and a contained Medication carrying lot and expiry)."
+        ),
     )
     async def stock(
         self,
         reader: ReadSession,
         state: State,
+        request: Request[Any, Any, Any],
         location: Annotated[
             str | None,
             text_filter(limits.LOCATION_REF, "Only stock at the location with this code."),
@@ -67,8 +76,9 @@ class StockController(Controller):
         offset: Annotated[
             int, QueryParameter(ge=0, le=MAX_OFFSET, description="Rows to skip.")
         ] = 0,
-    ) -> list[StockRow]:
-        return await reports.stock(
+    ) -> Response[list[StockRow]]:
+        media_type = negotiate(request, (fhir.FHIR_JSON,))
+        rows = await reports.stock(
             reader,
             today=state.clock.today(),
             location=location,
@@ -79,6 +89,13 @@ class StockController(Controller):
             limit=limit,
             offset=offset,
         )
+        if media_type == fhir.FHIR_JSON:
+            items = await shipments.items_of(reader, [row.item.id for row in rows])
+            content: Any = await render(
+                fhir.inventory_report, location, rows, items, state.clock.now()
+            )
+            return Response(content, media_type=fhir.FHIR_JSON)
+        return Response(rows)
 
     @get(
         "/movements",
