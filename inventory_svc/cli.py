@@ -1,4 +1,4 @@
-"""`inventory-svc`: serve, migrate, demo, keys."""
+"""`inventory-svc`: serve, migrate, demo, keys, users."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -17,9 +18,9 @@ from inventory_svc.db.engine import create_engine, create_sessionmaker
 from inventory_svc.db.migrate import upgrade_to_head
 from inventory_svc.demo import load_demo
 from inventory_svc.domain.count_records import ImportReport
-from inventory_svc.domain.errors import DomainError
+from inventory_svc.domain.errors import Conflict, DomainError
 from inventory_svc.domain.roles import Role
-from inventory_svc.services import imports, keys
+from inventory_svc.services import imports, keys, users
 from inventory_svc.services.actors import Actor
 from inventory_svc.services.uow import Transactions, UseCase
 
@@ -101,6 +102,69 @@ def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_transactions(settings: Settings, call: Callable[[Transactions], Awaitable[T]]) -> T:
+    """A service call that runs its own units of work (users: hashing outside them)."""
+
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            return await call(Transactions(create_sessionmaker(engine), settings.clock))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
+    upgrade_to_head(settings.database_url)
+    plain = _with_transactions(
+        settings, lambda t: users.create_user(t, _cli_actor(), args.name, Role(args.role))
+    )
+    print(f"created {args.role} user {args.name!r}; its first password:", file=sys.stderr)
+    print(plain)
+    return 0
+
+
+def cmd_users_list(settings: Settings, _: argparse.Namespace) -> int:
+    rows = _with_transactions(settings, lambda t: users.list_users(t.sessions))
+    now = settings.clock.now()
+    for row in rows:
+        locked = f"locked until {row.locked_until:%Y-%m-%d %H:%M}" if row.locked(now) else ""
+        print(f"{row.id:>4}  {row.role:<12} {row.status:<9} {locked:<28} {row.name}")
+    return 0
+
+
+def cmd_users_disable(settings: Settings, args: argparse.Namespace) -> int:
+    _with_transactions(settings, lambda t: users.disable_user(t, _cli_actor(), args.name))
+    print(f"disabled user {args.name!r}; their sessions have ended")
+    return 0
+
+
+def cmd_users_reset_password(settings: Settings, args: argparse.Namespace) -> int:
+    plain = _with_transactions(settings, lambda t: users.reset_password(t, _cli_actor(), args.name))
+    print(f"new password for {args.name!r}, shown only now:", file=sys.stderr)
+    print(plain)
+    return 0
+
+
+def cmd_users_unlock(settings: Settings, args: argparse.Namespace) -> int:
+    _with_transactions(settings, lambda t: users.unlock_user(t, _cli_actor(), args.name))
+    print(f"unlocked user {args.name!r}")
+    return 0
+
+
+def _demo_admin_login(settings: Settings) -> str:
+    """`serve --demo`: a first admin login for the web UI, `admin` with a new password."""
+
+    async def create_or_reset(transactions: Transactions) -> str:
+        try:
+            return await users.create_user(transactions, _cli_actor(), "admin", Role.ADMIN)
+        except Conflict:
+            return await users.reset_password(transactions, _cli_actor(), "admin")
+
+    return _with_transactions(settings, create_or_reset)
+
+
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     from inventory_svc.services.backup import BackupError, backup
 
@@ -130,6 +194,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
         plain = _create_key(settings, Role.ADMIN, "quickstart admin")
         lines.append(f"  admin key {plain}   (shown once; more: inventory-svc keys create)")
+        password = _demo_admin_login(settings)
+        lines.append(f"  web UI    {base}/ui   log in as admin / {password}   (shown once)")
     print("\n".join(lines), flush=True)
     workers = args.workers or settings.workers
     server.run(settings, host, port, workers)
@@ -236,6 +302,24 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(func=cmd_keys_revoke)
+
+    users_parser = sub.add_parser("users", help="people who log in to the web UI")
+    users_sub = users_parser.add_subparsers(dest="users_command", required=True)
+    user_create = users_sub.add_parser("create", help="create a user and print a first password")
+    user_create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    user_create.add_argument("--name", required=True)
+    user_create.set_defaults(func=cmd_users_create)
+    users_sub.add_parser("list", help="list users (role, status, lock)").set_defaults(
+        func=cmd_users_list
+    )
+    for command, func, text in (
+        ("disable", cmd_users_disable, "disable a user and end their sessions"),
+        ("reset-password", cmd_users_reset_password, "print a new password; ends sessions"),
+        ("unlock", cmd_users_unlock, "lift a lock after repeated failed logins"),
+    ):
+        user_command = users_sub.add_parser(command, help=text)
+        user_command.add_argument("name")
+        user_command.set_defaults(func=func)
 
     sub.add_parser(
         "worker", help="run the background jobs alone (serve also runs them in-process)"

@@ -21,7 +21,8 @@ from inventory_svc.services.actors import Actor
 from inventory_svc.services.key_cache import KeyCache
 from inventory_svc.services.keys import authenticate
 
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/favicon.ico$"]
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/schema", "^/favicon.ico$", "^/ui(/|$)"]
+"""No API key here. `/ui` has its own login (ui/auth.py): a key never logs anyone in there."""
 
 
 class ApiKeyMiddleware(AbstractAuthenticationMiddleware):

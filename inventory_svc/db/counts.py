@@ -107,6 +107,39 @@ async def open_count_at(session: AsyncSession, location_id: int) -> int | None:
     return found
 
 
+async def recent_counts(
+    session: AsyncSession, *, status: CountStatus | None, before: int | None, limit: int
+) -> list[CountRow]:
+    """Count sessions, newest first (`before` = the last id of the previous page)."""
+    stmt = (
+        select(
+            CountSession.id,
+            CountSession.location_id,
+            Location.code,
+            CountSession.status,
+            CountSession.blind,
+            CountSession.opened_by,
+            CountSession.opened_at,
+            CountSession.committed_by,
+            CountSession.committed_at,
+            CountSession.reason,
+        )
+        .join(Location, Location.id == CountSession.location_id)
+        .order_by(CountSession.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        stmt = stmt.where(CountSession.status == status.value)
+    if before is not None:
+        stmt = stmt.where(CountSession.id < before)
+    found = []
+    for row in (await session.execute(stmt)).all():
+        values = list(row)
+        values[3] = CountStatus(values[3])
+        found.append(CountRow(*values))
+    return found
+
+
 async def count_by_id(
     session: AsyncSession, count_id: int, *, lock: bool = False
 ) -> CountRow | None:
@@ -328,5 +361,6 @@ __all__ = [
     "lots_by_ids",
     "mark_committed",
     "open_count_at",
+    "recent_counts",
     "shelf",
 ]

@@ -705,3 +705,29 @@ async def openings_since(
         stmt = stmt.where(KitOpening.opened_at >= since)
     rows = await session.execute(stmt.order_by(KitOpening.id))
     return [OpeningRow(*row) for row in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    seal_number: str | None
+    intact: bool
+    seal_matches: bool
+    checked_by: str | None
+    checked_at: datetime
+
+
+async def recent_checks(session: AsyncSession, location_id: int, limit: int) -> list[CheckRow]:
+    """The kit's latest seal checks, newest first (ix_kit_checks_kit)."""
+    stmt = (
+        select(
+            KitCheck.seal_number,
+            KitCheck.intact,
+            KitCheck.seal_matches,
+            KitCheck.checked_by,
+            KitCheck.checked_at,
+        )
+        .where(KitCheck.kit_location_id == location_id)
+        .order_by(KitCheck.id.desc())
+        .limit(limit)
+    )
+    return [CheckRow(*row) for row in (await session.execute(stmt)).all()]

@@ -7,7 +7,7 @@ expect; domain/reorder.py turns those sums into the numbers on the list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -292,6 +292,26 @@ def _cutoff(session: AsyncSession, today: date, lead_days: Any) -> ColumnElement
     return func.date(literal(today, Date), days)  # 'YYYY-MM-DD', as SQLite stores dates
 
 
+def _is_usage(destination: Any, item_id: Any, root_id: Any) -> ColumnElement[bool]:
+    """Whether a movement out of `root_id` (or below it) to `destination` is usage of the
+    item there: it went to @consumed or @waste, or to a location that `root_id` feeds with
+    that item (a refill of a satellite is the storeroom's usage). The one definition for
+    the reorder list's `used` and the reorder page's day-by-day usage."""
+    fed = aliased(ParLevel)
+    feeds = (
+        exists()
+        .where(
+            fed.item_id == item_id,
+            fed.source_location_id == root_id,
+            fed.location_id == Movement.to_location_id,
+        )
+        .correlate_except(fed)  # the line (or root) further out, and this movement
+    )
+    return or_(
+        and_(destination.is_virtual.is_(True), destination.code.in_(USAGE_DESTINATIONS)), feeds
+    )
+
+
 def location_tree() -> Any:
     """(root_id, id): every real location with each location at or below it."""
     tree = (
@@ -479,16 +499,7 @@ async def reorder_sums(
     # Usage per listed line, as a correlated subquery: a few index probes per line
     # (ix_movements_usage: from location, item, time) instead of a join with every movement
     # of the window (on PostgreSQL the planner chose to merge the whole index).
-    destination, fed, moved_from = aliased(Location), aliased(ParLevel), tree.alias("moved_from")
-    feeds = (
-        exists()
-        .where(
-            fed.item_id == listed.c.item_id,
-            fed.source_location_id == listed.c.location_id,
-            fed.location_id == Movement.to_location_id,
-        )
-        .correlate_except(fed)  # the listed line two levels out, and this movement
-    )
+    destination, moved_from = aliased(Location), tree.alias("moved_from")
     used = (
         select(func.coalesce(_whole(func.sum(Movement.quantity)), 0))
         .select_from(moved_from)
@@ -499,10 +510,7 @@ async def reorder_sums(
             Movement.item_id == listed.c.item_id,
             Movement.occurred_at >= window_start,
             Movement.occurred_at <= window_end,
-            or_(
-                and_(destination.is_virtual.is_(True), destination.code.in_(USAGE_DESTINATIONS)),
-                feeds,
-            ),
+            _is_usage(destination, listed.c.item_id, listed.c.location_id),
         )
         .scalar_subquery()
     )
@@ -618,3 +626,52 @@ async def clear_below(session: AsyncSession, par_ids: Sequence[int]) -> set[int]
         .returning(ParLevel.id)
     )
     return set((await session.execute(stmt)).scalars())
+
+
+# --- usage day by day (the reorder page's sparklines) ---------------------------------------
+
+
+async def usage_moves(
+    session: AsyncSession,
+    pairs: Collection[tuple[str, int]],
+    window_start: datetime,
+    window_end: datetime,
+) -> list[tuple[str, int, datetime, int]]:
+    """(location code, item id, occurred_at, quantity) of every movement that counts as
+    usage for these (par location code, item) lines within the window: the same movements
+    reorder_sums sums as `used` (out of the location or below it to @consumed/@waste, or to
+    a location this one feeds), one row each so the caller can bucket them by site day."""
+    if not pairs:
+        return []
+    codes = sorted({code for code, _ in pairs})
+    items = sorted({item for _, item in pairs})
+    root = aliased(Location)
+    anchor = (
+        select(Location.id.label("root_id"), Location.id.label("id"))
+        .where(Location.code.in_(codes), Location.is_virtual.is_(False))
+        .cte("usage_tree", recursive=True)
+    )
+    child = aliased(Location)
+    tree = anchor.union_all(
+        select(anchor.c.root_id, child.id).where(child.parent_id == anchor.c.id)
+    )
+    destination = aliased(Location)
+    stmt = (
+        select(root.code, Movement.item_id, Movement.occurred_at, Movement.quantity)
+        .select_from(tree)
+        .join(root, root.id == tree.c.root_id)
+        .join(Movement, Movement.from_location_id == tree.c.id)
+        .join(destination, destination.id == Movement.to_location_id)
+        .where(
+            Movement.item_id.in_(items),
+            Movement.occurred_at >= window_start,
+            Movement.occurred_at <= window_end,
+            _is_usage(destination, Movement.item_id, tree.c.root_id),
+        )
+    )
+    wanted = set(pairs)
+    return [
+        (code, item_id, at, quantity)
+        for code, item_id, at, quantity in await session.execute(stmt)
+        if (code, item_id) in wanted
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -36,7 +37,9 @@ async def stock(
     expiring_within_days: int | None = None,
     limit: int = 1000,
     offset: int = 0,
+    item_ids: Sequence[int] | None = None,
 ) -> list[StockRow]:
+    """`item_ids`: the stock of several items at once (a search's results, in one query)."""
     stmt = (
         select(
             Item.id,
@@ -62,6 +65,8 @@ async def stock(
             stmt = stmt.where(Location.id == location_id)
     if item is not None:
         stmt = stmt.where(Item.id == item)
+    if item_ids is not None:
+        stmt = stmt.where(Item.id.in_(list(item_ids)))
     if lot is not None:
         stmt = stmt.where(Lot.lot_number == lot)
     if gtin14:
@@ -94,6 +99,7 @@ async def movements(
     since: datetime | None = None,
     after_id: int | None = None,
     limit: int = 200,
+    newest_first: bool = False,
 ) -> list[MovementOut]:
     source, destination = aliased(Location), aliased(Location)
     stmt = (
@@ -102,7 +108,7 @@ async def movements(
         .join(Lot, Lot.id == Movement.lot_id)
         .join(source, source.id == Movement.from_location_id)
         .join(destination, destination.id == Movement.to_location_id)
-        .order_by(Movement.id)
+        .order_by(Movement.id.desc() if newest_first else Movement.id)
         .limit(limit)
     )
     if item is not None:
@@ -144,11 +150,20 @@ async def scans(
     since: datetime | None = None,
     after_id: int | None = None,
     limit: int = 200,
+    item_id: int | None = None,
+    location: str | None = None,
+    newest_first: bool = False,
 ) -> list[ScanRecord]:
-    stmt = select(Scan).order_by(Scan.id).limit(limit)
+    """Scans in the order received; `location` matches either location the scan named,
+    `newest_first` is for people reading the latest scans of an item or a shelf."""
+    stmt = select(Scan).order_by(Scan.id.desc() if newest_first else Scan.id).limit(limit)
     conditions = []
     if device is not None:
         conditions.append(Scan.device == device)
+    if item_id is not None:
+        conditions.append(Scan.item_id == item_id)
+    if location is not None:
+        conditions.append(or_(Scan.location_code == location, Scan.to_location_code == location))
     if status is not None:
         conditions.append(Scan.status == status.value)
     if since is not None:

@@ -151,6 +151,13 @@ async def _settlement(
     return settlement, lines, shelf, lots
 
 
+async def recent_counts(
+    session: AsyncSession, *, status: CountStatus | None, before: int | None, limit: int
+) -> list[db.CountRow]:
+    """Count sessions and their state, newest first (the UI's list; no lines)."""
+    return await db.recent_counts(session, status=status, before=before, limit=limit)
+
+
 async def get_count(session: AsyncSession, count_id: int, actor: Actor) -> CountOut:
     """Counted vs expected; a blind count hides what is expected from its counters (anyone
     who may not commit) while it is open."""

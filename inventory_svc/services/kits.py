@@ -853,3 +853,13 @@ async def label_caption(session: AsyncSession, code: str, today: date) -> str:
     _, assessment = await _assessed(session, kit, today)
     expiry = assessment.expiry.isoformat() if assessment.expiry else "-"
     return f"{kit.code} | {kit.template_name} | seal {kit.seal_number or '-'} | exp {expiry}"
+
+
+async def history(
+    session: AsyncSession, code: str, limit: int = 50
+) -> tuple[list[db.CheckRow], list[db.OpeningRow]]:
+    """A kit's latest seal checks (newest first) and every opening (oldest first): the
+    kit page's history beside its movements."""
+    kit = await _kit(session, code)
+    checks = await db.recent_checks(session, kit.location_id, limit)
+    return checks, await db.openings_since(session, kit.location_id, None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -292,3 +292,27 @@ async def reorder_list(
         include_sublocations=include_sublocations,
         usage_days=usage_days,
     )
+
+
+async def usage_by_day(
+    session: AsyncSession,
+    clock: SiteClock,
+    lines: Sequence[ReorderLine],
+    days: int = reorder.DEFAULT_USAGE_DAYS,
+) -> dict[tuple[str, int], list[int]]:
+    """Per reorder line (location code, item id): units used on each of the last `days`
+    site days, oldest first, today last; the daily view of the list's `used_in_window`."""
+    _bounded(limits.USAGE_DAYS, days, "days")
+    now = clock.now()
+    today = clock.today(now)
+    first_day = today - timedelta(days=days - 1)
+    pairs = {(line.location, line.item.id) for line in lines}
+    series = {pair: [0] * days for pair in pairs}
+    moves = await reorders_db.usage_moves(
+        session, pairs, reorder.usage_window_start(today, days, clock.zone), now
+    )
+    for code, item_id, at, quantity in moves:
+        day = (clock.today(at) - first_day).days
+        if 0 <= day < days:
+            series[(code, item_id)][day] += quantity
+    return series

@@ -3,6 +3,7 @@ named (a location code, a GTIN as printed) and reads through db/reports."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ async def stock(
     expiring_within_days: int | None = None,
     limit: int = 1000,
     offset: int = 0,
+    items: Sequence[int] | None = None,
 ) -> list[StockRow]:
     location_id = None
     if location:
@@ -51,6 +53,7 @@ async def stock(
         expiring_within_days=expiring_within_days,
         limit=limit,
         offset=offset,
+        item_ids=items,
     )
 
 
@@ -63,9 +66,17 @@ async def movements(
     since: datetime | None = None,
     after_id: int | None = None,
     limit: int = 200,
+    newest_first: bool = False,
 ) -> list[MovementOut]:
     return await reports_db.movements(
-        session, item=item, location=location, lot=lot, since=since, after_id=after_id, limit=limit
+        session,
+        item=item,
+        location=location,
+        lot=lot,
+        since=since,
+        after_id=after_id,
+        limit=limit,
+        newest_first=newest_first,
     )
 
 
@@ -77,7 +88,18 @@ async def scans(
     since: datetime | None = None,
     after_id: int | None = None,
     limit: int = 200,
+    item: int | None = None,
+    location: str | None = None,
+    newest_first: bool = False,
 ) -> list[ScanRecord]:
     return await reports_db.scans(
-        session, device=device, status=status, since=since, after_id=after_id, limit=limit
+        session,
+        device=device,
+        status=status,
+        since=since,
+        after_id=after_id,
+        limit=limit,
+        item_id=item,
+        location=location,
+        newest_first=newest_first,
     )

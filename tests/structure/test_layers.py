@@ -36,6 +36,7 @@ FORBIDDEN = {
         "pathlib",
     ),
     "inventory_svc/api": ("inventory_svc.db", "sqlalchemy.sql", "asyncpg", "aiosqlite"),
+    "inventory_svc/ui": ("inventory_svc.db", "sqlalchemy.sql", "asyncpg", "aiosqlite"),
     "inventory_svc/db": ("inventory_svc.services", "inventory_svc.api", "litestar"),
     "inventory_svc/services": ("inventory_svc.api", "litestar"),
     "scanner_client": ("inventory_svc",),
