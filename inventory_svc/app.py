@@ -46,13 +46,16 @@ from inventory_svc.api.routes.reorders import (
     SupplierReturnController,
 )
 from inventory_svc.api.routes.scans import ScanController
+from inventory_svc.api.routes.shipments import ShipmentController
 from inventory_svc.api.routes.stock import StockController
 from inventory_svc.api.routes.system import health, ready
+from inventory_svc.api.routes.webhooks import WebhookController
 from inventory_svc.config import Settings
 from inventory_svc.db.engine import create_engine, create_sessionmaker
 from inventory_svc.observability.logs import adopt_server_loggers, configure_logging
 from inventory_svc.services.key_cache import KeyCache, watch_revocations
 from inventory_svc.services.uow import Transactions
+from inventory_svc.ui.app import template_config, ui_router
 from inventory_svc.worker import Runner
 
 
@@ -107,11 +110,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CountController,
             ControlledController,
             ImportController,
+            WebhookController,
+            ShipmentController,
         ],
         security=[{"apiKey": []}],
     )
     return Litestar(
-        route_handlers=[health, ready, metrics_route, api, docs_assets],
+        route_handlers=[health, ready, metrics_route, api, docs_assets, ui_router()],
+        template_config=template_config(),
         lifespan=[database],
         on_startup=[adopt_server_loggers],  # uvicorn sets its loggers up after create_app
         # On every answer, errors and unknown routes included: X-Request-ID, nosniff, no-store.
@@ -122,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "clock": settings.clock,
                 "rate_limiter": RateLimiter(settings.rate_limit) if settings.rate_limit else None,
+                "webhooks": settings.webhooks,  # destinations checked as subscriptions are made
             }
         ),
         dependencies={

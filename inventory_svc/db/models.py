@@ -176,6 +176,16 @@ class Scan(Base):
     __table_args__ = (
         Index("ix_scans_device_id", "device", "id"),
         Index("ix_scans_status_id", "status", "id"),
+        # An item's or a location's scan log, newest first (migration 0015).
+        Index("ix_scans_item_id", "item_id", "id"),
+        Index("ix_scans_location_id", "location_code", "id"),
+        Index(
+            "ix_scans_to_location_id",
+            "to_location_code",
+            "id",
+            sqlite_where=text("to_location_code IS NOT NULL"),
+            postgresql_where=text("to_location_code IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     idempotency_key: Mapped[str | None] = mapped_column(_text(limits.IDEMPOTENCY_KEY), unique=True)
@@ -684,3 +694,163 @@ class SerialPack(Base):
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+# --- people who log in to the web UI ---------------------------------------------------------
+
+
+class User(Base):
+    """A person who logs in to the web UI: an argon2 hash of the password, never the password;
+    failed logins in a row lock the user for a while (domain/users.py)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(_text(limits.USER_NAME), unique=True)
+    role: Mapped[str] = mapped_column(_text(limits.ROLE))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class UiSession(Base):
+    """A logged-in browser: a SHA-256 of the session cookie (the cookie itself is stored
+    nowhere), its CSRF token, and when it began and was last used. Logging out, disabling
+    the user or resetting the password deletes the rows."""
+
+    __tablename__ = "ui_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Shipment(Base):
+    """A shipment notice (ASN: an X12 856 or a wholesaler's JSON) for a purchase order: what
+    the supplier says is on its way, lot by lot, checked against the receiving scans."""
+
+    __tablename__ = "shipments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purchase_order_id: Mapped[int] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True
+    )
+    reference: Mapped[str | None] = mapped_column(_text(limits.SHIPMENT_REFERENCE))
+    created_by: Mapped[str] = mapped_column(_text(limits.ACTOR))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+class ShipmentLine(Base):
+    """One lot of one GTIN in a shipment notice, in base units. `purchase_order_id` and
+    `item_id` are copied from the notice and the catalogue so a receipt finds what was
+    shipped of its item in one indexed read."""
+
+    __tablename__ = "shipment_lines"
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "line", name="uq_shipment_lines_shipment_line"),
+        Index("ix_shipment_lines_po_item", "purchase_order_id", "item_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    purchase_order_id: Mapped[int] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="CASCADE")
+    )
+    line: Mapped[int] = mapped_column(Integer)
+    gtin: Mapped[str] = mapped_column(String(14))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    lot_number: Mapped[str] = mapped_column(_text(limits.LOT_NUMBER))
+    expiry: Mapped[date | None] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(Integer)
+    sscc: Mapped[str | None] = mapped_column(_text(limits.SSCC))
+    serials: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class ReceivedSscc(Base):
+    """A case label (SSCC, GS1 AI 00) received against a PO. Not unique: a second receipt of
+    the same label is booked (the units are on the shelf) with a `duplicate_sscc` warning."""
+
+    __tablename__ = "received_ssccs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sscc: Mapped[str] = mapped_column(_text(limits.SSCC), index=True)
+    purchase_order_id: Mapped[int] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="CASCADE")
+    )
+    scan_key: Mapped[str | None] = mapped_column(_text(limits.IDEMPOTENCY_KEY))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+class IdempotentRequest(Base):
+    """A write sent with an `Idempotency-Key` (other than a scan, which the scan log keeps):
+    claimed at the start of its unit of work, answered at its end, so a concurrent twin
+    waits on the unique key and then replays the answer instead of applying again."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotent_requests_scope_key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    """Whose keys these are: `key:<api key id>` (keys of two integrations never collide)."""
+    key: Mapped[str] = mapped_column(_text(limits.IDEMPOTENCY_KEY))
+    operation: Mapped[str] = mapped_column(_text(limits.OPERATION))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+class Webhook(Base):
+    """A subscription: events matching `events` (patterns) are POSTed to `url`, signed with
+    `secret`. `after_event_id` is how far the feed has been turned into deliveries; the
+    lease (`leased_until`, `lease_token`) is the dispatcher's claim, held while it calls the
+    receiver outside any transaction."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(_text(limits.WEBHOOK_URL))
+    secret: Mapped[str] = mapped_column(_text(limits.WEBHOOK_SECRET))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    after_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str | None] = mapped_column(_text(limits.ACTOR))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: pending until delivered, or dead after the last
+    attempt. Per subscription the pending one with the lowest event id goes first."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_event"),
+        Index("ix_webhook_deliveries_queue", "webhook_id", "status", "event_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(_text(limits.WEBHOOK_EVENT_TYPE))
+    status: Mapped[str] = mapped_column(_text(limits.DELIVERY_STATUS))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(_text(limits.DELIVERY_ERROR))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WebhookAttempt(Base):
+    """Every POST made for a delivery, failed or not: what `GET .../deliveries` shows."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(_text(limits.DELIVERY_ERROR))
+    duration_ms: Mapped[int] = mapped_column(Integer)

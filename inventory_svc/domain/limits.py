@@ -202,6 +202,63 @@ SERIAL = Text(20, description="A pack's serial number (GS1 AI 21).")
 MAX_IDENTIFIERS_PER_ITEM = 50
 """A product has a handful of identifiers (unit, inner pack, carton, NDC, internal)."""
 
+# --- webhooks ------------------------------------------------------------------------------
+
+WEBHOOK_URL = Text(
+    2048,
+    pattern=r"^[^\x00-\x20\x7f-\x9f]+$",
+    description="An http(s) URL, no spaces or control characters.",
+)
+WEBHOOK_SECRET = Text(
+    200,
+    min_length=16,
+    description="Shared secret the receiver verifies signatures with (16 characters or more).",
+)
+WEBHOOK_EVENT_PATTERN = Text(
+    64,
+    pattern=r"^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$",
+    description="An event type (`stock.changed`), a prefix (`purchase_order.*`) or `*`.",
+)
+MAX_WEBHOOK_EVENTS = 50
+WEBHOOK_EVENT_TYPE = Text(64)
+DELIVERY_STATUS = Text(16)
+DELIVERY_ERROR = Text(500)
+"""Why an attempt failed (timeout, refused destination, ...), as recorded: cut to fit."""
+
+# --- people who log in to the web UI ------------------------------------------------------------
+
+USER_NAME = Text(64, pattern=r"^[A-Za-z0-9._@-]+$", description="A login name.")
+"""Typed at a login form and shown in events as `user:<name>`: letters, digits, `.`, `_`,
+`@`, `-` (no look-alike unicode names, no spaces to trim or not)."""
+PASSWORD = Text(1024, pattern=None, description="A password, as typed.")
+"""Argon2 hashes any length; the bound keeps a login from hashing a megabyte."""
+LOGIN_FAILURES_BEFORE_LOCK = 5
+LOGIN_LOCK_MINUTES = 15
+"""After this many failed logins in a row the user is locked for this long (or until an
+admin unlocks); the right password does not log in while locked."""
+SESSION_IDLE_MINUTES = 60
+SESSION_ABSOLUTE_HOURS = 12
+"""A UI session ends after an hour unused, and after a shift however busy."""
+SESSION_TOUCH_SECONDS = 60
+"""A session's last use is written at most once a minute, not on every page."""
+GENERATED_PASSWORD_BYTES = 18
+"""A first or reset password: 18 random bytes, 24 URL-safe characters (144 bits)."""
+
+# --- shipment notices (ASN) and idempotent integration writes -----------------------------------
+
+GTIN_TEXT = Text(14, pattern=r"^[0-9]{8,14}$", description="GTIN-8/12/13/14 digits.")
+SSCC = Text(18, pattern=r"^[0-9]{18}$", description="The case label's SSCC (GS1 AI 00).")
+SHIPMENT_REFERENCE = Text(
+    200, description="The shipper's reference: the X12 856 BSN number or the wholesaler's id."
+)
+SHIPPED_QUANTITY = IntRange(1, 10_000_000)
+"""Base units of one lot in one notice line (ORDER_QUANTITY's bound: a line never ships more
+than a PO can order)."""
+MAX_SHIPMENT_LINES = 1000
+MAX_SERIALS_PER_SHIPMENT_LINE = 1000
+OPERATION = Text(64)
+"""The name an idempotent write is kept under (e.g. `acknowledgePurchaseOrder`)."""
+
 # --- timestamps ----------------------------------------------------------------------------------
 
 EARLIEST_TIMESTAMP = datetime.min.replace(tzinfo=UTC)

@@ -349,6 +349,8 @@ def _options_and_head(api: Api) -> None:
         "{gtin}": lambda p: p.replace("{gtin}", "00312345678906"),
         "{serial}": lambda p: p.replace("{serial}", "S-1"),
         "{number}": lambda p: p.replace("{number}", "PO-000001"),
+        "{webhook_id}": lambda p: p.replace("{webhook_id}", "1"),
+        "{delivery_id}": lambda p: p.replace("{delivery_id}", "1"),
     }
     paths = [*api.schema.raw_schema["paths"], "/schema", "/schema/openapi.json"]
     for template in paths:

@@ -150,6 +150,30 @@ MATRIX: dict[tuple[str, str], Case] = {
         200,
         lambda role: {"supplier_reference": f"ack-{role.value}"},
     ),
+    # Shipment notices: posted by the supplier's side (DESIGN §4.1: integration, and
+    # managers/admins who may do what it does); read by everyone.
+    ("POST", "/api/v1/purchase-orders/{number:str}/shipments"): Case(
+        "/api/v1/purchase-orders/{po_submitted}/shipments",
+        ACKNOWLEDGING,
+        201,
+        lambda role: {
+            "lines": [
+                {
+                    "gtin": EPINEPHRINE_GTIN,
+                    "lot": "R1",
+                    "expiry": NEXT_YEAR.isoformat(),
+                    "quantity": 5,
+                }
+            ],
+            "reference": f"asn-{role.value}",
+        },
+    ),
+    ("GET", "/api/v1/purchase-orders/{number:str}/shipments"): Case(
+        "/api/v1/purchase-orders/{po_submitted}/shipments", EVERYONE
+    ),
+    ("GET", "/api/v1/purchase-orders/{number:str}/receipts"): Case(
+        "/api/v1/purchase-orders/{po_submitted}/receipts", EVERYONE
+    ),
     ("POST", "/api/v1/pick-lists"): Case(
         "/api/v1/pick-lists",
         TRANSFERRING,
@@ -253,6 +277,32 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/scans/{scan_id:int}/reverse"): Case(
         "/api/v1/scans/{reversible}/reverse", EDITING, 201, lambda role: {"reason": "wrong"}
     ),
+    # Webhooks (managers, DESIGN §4.1): {webhook} has no deliveries (nothing dispatches here),
+    # so redelivering delivery 1 is a 404 for those allowed; {webhook_to_delete} goes.
+    ("POST", "/api/v1/webhooks"): Case(
+        "/api/v1/webhooks",
+        EDITING,
+        201,
+        lambda role: {
+            "url": f"https://93.184.215.14/{role.value}",
+            "secret": "0123456789abcdef",
+            "events": ["*"],
+        },
+    ),
+    ("GET", "/api/v1/webhooks"): Case("/api/v1/webhooks", EDITING),
+    ("GET", "/api/v1/webhooks/{webhook_id:int}"): Case("/api/v1/webhooks/{webhook}", EDITING),
+    ("GET", "/api/v1/webhooks/{webhook_id:int}/deliveries"): Case(
+        "/api/v1/webhooks/{webhook}/deliveries", EDITING
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id:int}/deliveries/{delivery_id:int}/redeliver"): Case(
+        "/api/v1/webhooks/{webhook}/deliveries/1/redeliver", EDITING, 404
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id:int}/redeliver-dead"): Case(
+        "/api/v1/webhooks/{webhook}/redeliver-dead", EDITING
+    ),
+    ("DELETE", "/api/v1/webhooks/{webhook_id:int}"): Case(
+        "/api/v1/webhooks/{webhook_to_delete}", EDITING, 204
+    ),
 }
 
 # Scan actions whose permission goes beyond plain scanning (POST /scans is one route).
@@ -331,6 +381,7 @@ async def _reference_data(client: AsyncTestClient[Any], admin: dict[str, str]) -
         "pick_list": pick_list.json()["id"],
         "restock_session": await _kits(client, admin),
         "recall": await _recall(client, admin),
+        **(await _webhooks(client, admin)),
     }
 
 
@@ -354,6 +405,24 @@ async def _recall(client: AsyncTestClient[Any], admin: dict[str, str]) -> int:
     )
     assert recall.status_code == 201, recall.text
     return int(recall.json()["id"])
+
+
+async def _webhooks(client: AsyncTestClient[Any], admin: dict[str, str]) -> dict[str, int]:
+    """Two subscriptions to a public address literal: one to read, one to delete."""
+    made = {}
+    for name in ("webhook", "webhook_to_delete"):
+        webhook = await client.post(
+            "/api/v1/webhooks",
+            json={
+                "url": f"https://93.184.215.14/{name}",
+                "secret": "0123456789abcdef",
+                "events": ["purchase_order.*"],
+            },
+            headers=admin,
+        )
+        assert webhook.status_code == 201, webhook.text
+        made[name] = int(webhook.json()["id"])
+    return made
 
 
 async def _kits(client: AsyncTestClient[Any], admin: dict[str, str]) -> int:

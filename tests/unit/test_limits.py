@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from sqlalchemy import BigInteger, Column, Integer, String, Text
+from sqlalchemy import BigInteger, Column, Date, Integer, String, Text
 
 from inventory_svc.app import create_app
 from inventory_svc.config import Settings
@@ -25,18 +25,23 @@ from inventory_svc.db.models import (
     KitTemplate,
     KitTemplateSlot,
     Location,
+    Lot,
     Movement,
     ParLevel,
     PickList,
     PurchaseOrder,
     PurchaseOrderLine,
     Recall,
+    ReceivedSscc,
     RestockSession,
     Scan,
     ScanReversal,
+    Shipment,
+    ShipmentLine,
     Supplier,
     SupplierItem,
     UtcDateTime,
+    Webhook,
 )
 from inventory_svc.demo import data as demo_data
 from inventory_svc.domain import limits
@@ -138,6 +143,17 @@ WHERE_FIELDS_GO: dict[tuple[str, str], tuple[Any, ...]] = {
     ("RecallIn", "ndc"): (ItemIdentifier.printed,),
     ("RecallIn", "source"): (Recall.source,),
     ("QuarantineIn", "quarantine_location"): (Location.code,),
+    ("WebhookIn", "url"): (Webhook.url,),
+    ("WebhookIn", "secret"): (Webhook.secret,),
+    ("WebhookIn", "events"): (),
+    ("ShipmentIn", "lines"): (),
+    ("ShipmentIn", "reference"): (Shipment.reference,),
+    ("ShipmentLineIn", "gtin"): (ShipmentLine.gtin, ItemIdentifier.value),
+    ("ShipmentLineIn", "lot"): (ShipmentLine.lot_number, Lot.lot_number),
+    ("ShipmentLineIn", "expiry"): (ShipmentLine.expiry, Lot.expiry),
+    ("ShipmentLineIn", "quantity"): (ShipmentLine.quantity,),
+    ("ShipmentLineIn", "serials"): (),
+    ("ShipmentLineIn", "sscc"): (ShipmentLine.sscc, ReceivedSscc.sscc),
 }
 
 # Kept exactly as sent, whatever it holds; NUL, which no database stores in text, is
@@ -238,6 +254,9 @@ def test_a_request_field_fits_its_columns(owner: str, field: msgspec.inspect.Fie
     elif isinstance(info, msgspec.inspect.DateTimeType):
         for column in columns:
             assert isinstance(column.type, UtcDateTime), where
+    elif isinstance(info, msgspec.inspect.DateType):
+        for column in columns:
+            assert isinstance(column.type, Date), where
     elif isinstance(info, msgspec.inspect.StructType | msgspec.inspect.BoolType):
         # A nested object's own fields are walked as a request type of their own.
         assert columns == (), f"{where} is an object or a flag: map its parts instead"
