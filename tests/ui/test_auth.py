@@ -4,7 +4,6 @@ CSRF, lockouts, roles, redirects, cookie flags, and what an attacker would try."
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -498,9 +497,7 @@ async def test_the_dashboard_counts_what_the_services_count(
     transactions = Transactions(create_sessionmaker(engine), settings.clock)
     await load_demo(transactions, SYSTEM)
     await ui_login(client, Role.MANAGER)
-    started = time.perf_counter()
     response = await client.get("/ui")
-    elapsed_ms = (time.perf_counter() - started) * 1000
     assert response.status_code == 200
     tiles = dict(
         (label, int(count))
@@ -528,8 +525,6 @@ async def test_the_dashboard_counts_what_the_services_count(
     assert lots.text.count('<th scope="row">') == tiles["Lots expiring"] > 0
     for bad in ("-1", "3651", "x", "1e9", "\x00"):
         assert (await client.get("/ui/expiring", params={"days": bad})).status_code == 400
-    print(f"dashboard on demo data: {elapsed_ms:.0f} ms")
-    assert elapsed_ms < 1000  # budget 100 ms; generous here for a loaded CI machine
 
 
 async def test_a_scanner_sees_no_webhook_figure(client: Client, ui_login: UiLogin) -> None:

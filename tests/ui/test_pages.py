@@ -6,7 +6,6 @@ labels, hostile query parameters, and the demo data rendering every page."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -443,13 +442,16 @@ async def test_recalls_counts_and_labels_pages(
         assert image.text.lstrip().startswith("<?xml")
 
 
-async def test_the_demo_data_renders_every_page_fast(
+async def test_the_demo_data_renders_every_page(
     client: Client, engine: AsyncEngine, ui_login: UiLogin
 ) -> None:
     transactions = Transactions(create_sessionmaker(engine), SiteClock())
     assert await load_demo(transactions, SYSTEM) is not None
     await ui_login(client, Role.ADMIN)
     board = await client.get("/ui/kits")
+    # A sealed kit that is short today says "Not ready", and its badge "sealed", never "ready".
+    assert "Not ready" in board.text and "sealed</span>" in board.text
+    assert ">ready</span>" not in board.text
     kit = re.findall(r'href="/ui/kits/([A-Z0-9-]+)"', board.text)[0]
     places = await client.get("/ui/labels")
     place = re.findall(r'name="location" value="([^"]+)"', places.text)[0]
@@ -461,15 +463,10 @@ async def test_the_demo_data_renders_every_page_fast(
         "/ui/stock/items/1",
         f"/ui/labels?location={place}&kit={kit}&command=RECEIVE",
     ]
-    timings = {}
-    for path in paths:
-        started = time.perf_counter()
+    for path in paths:  # how fast: README "Web UI" (timings are measured, not asserted)
         response = await client.get(path, follow_redirects=False)
-        timings[path] = (time.perf_counter() - started) * 1000
         assert response.status_code == 200, (path, response.text[-500:])
     assert "<polyline" in (await client.get("/ui/reorder")).text
-    # generous: the budget is 100 ms on an idle machine; CI shares its cores
-    assert max(timings.values()) < 2000, timings
 
 
 async def test_a_specialist_makes_a_refill_list_for_a_satellite_and_prints_it(
