@@ -107,37 +107,38 @@ async def open_count_at(session: AsyncSession, location_id: int) -> int | None:
     return found
 
 
+def _count_rows() -> Any:
+    """A count session's columns with its location's code, as CountRow takes them."""
+    return select(
+        CountSession.id,
+        CountSession.location_id,
+        Location.code,
+        CountSession.status,
+        CountSession.blind,
+        CountSession.opened_by,
+        CountSession.opened_at,
+        CountSession.committed_by,
+        CountSession.committed_at,
+        CountSession.reason,
+    ).join(Location, Location.id == CountSession.location_id)
+
+
+def _count_row(row: Any) -> CountRow:
+    values = list(row)
+    values[3] = CountStatus(values[3])
+    return CountRow(*values)
+
+
 async def recent_counts(
     session: AsyncSession, *, status: CountStatus | None, before: int | None, limit: int
 ) -> list[CountRow]:
     """Count sessions, newest first (`before` = the last id of the previous page)."""
-    stmt = (
-        select(
-            CountSession.id,
-            CountSession.location_id,
-            Location.code,
-            CountSession.status,
-            CountSession.blind,
-            CountSession.opened_by,
-            CountSession.opened_at,
-            CountSession.committed_by,
-            CountSession.committed_at,
-            CountSession.reason,
-        )
-        .join(Location, Location.id == CountSession.location_id)
-        .order_by(CountSession.id.desc())
-        .limit(limit)
-    )
+    stmt = _count_rows().order_by(CountSession.id.desc()).limit(limit)
     if status is not None:
         stmt = stmt.where(CountSession.status == status.value)
     if before is not None:
         stmt = stmt.where(CountSession.id < before)
-    found = []
-    for row in (await session.execute(stmt)).all():
-        values = list(row)
-        values[3] = CountStatus(values[3])
-        found.append(CountRow(*values))
-    return found
+    return [_count_row(row) for row in (await session.execute(stmt)).all()]
 
 
 async def count_by_id(
@@ -145,30 +146,11 @@ async def count_by_id(
 ) -> CountRow | None:
     """The count; `lock` holds its row for the rest of the transaction (PostgreSQL), so a
     commit and a count scan of it queue."""
-    stmt = (
-        select(
-            CountSession.id,
-            CountSession.location_id,
-            Location.code,
-            CountSession.status,
-            CountSession.blind,
-            CountSession.opened_by,
-            CountSession.opened_at,
-            CountSession.committed_by,
-            CountSession.committed_at,
-            CountSession.reason,
-        )
-        .join(Location, Location.id == CountSession.location_id)
-        .where(CountSession.id == count_id)
-    )
+    stmt = _count_rows().where(CountSession.id == count_id)
     if lock:
         stmt = stmt.with_for_update(of=CountSession)
     row = (await session.execute(stmt)).first()
-    if row is None:
-        return None
-    values = list(row)
-    values[3] = CountStatus(values[3])
-    return CountRow(*values)
+    return None if row is None else _count_row(row)
 
 
 async def add_counted(
