@@ -136,6 +136,10 @@ LEGAL = {
     (Status.ACKNOWLEDGED, PoAction.CANCEL),
     (Status.ACKNOWLEDGED, PoAction.RECEIVE),
     (Status.PARTIALLY_RECEIVED, PoAction.RECEIVE),
+    # A shipment notice (ASN) only for what may still be received.
+    (Status.SUBMITTED, PoAction.SHIP),
+    (Status.ACKNOWLEDGED, PoAction.SHIP),
+    (Status.PARTIALLY_RECEIVED, PoAction.SHIP),
 }
 EVERY_STEP = [(status, action) for status in Status for action in PoAction]
 
