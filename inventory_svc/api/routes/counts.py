@@ -12,6 +12,7 @@ from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
 from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import CurrentActor, ReadSession, Writes
+from inventory_svc.api.negotiation import CSV
 from inventory_svc.api.openapi import READ_ONE_PROBLEMS, READ_PROBLEMS, problems
 from inventory_svc.api.params import text_filter
 from inventory_svc.api.schemas import MAX_ID, text
@@ -22,7 +23,6 @@ from inventory_svc.domain.roles import Permission
 from inventory_svc.integrations import controlled_csv
 from inventory_svc.services import controlled, counts, imports
 
-CSV = "text/csv"
 CountId = Annotated[
     int, PathParameter(ge=1, le=limits.SESSION_ID.le, description="The count's id.")
 ]

@@ -14,7 +14,7 @@ from inventory_svc.api.auth import requires
 from inventory_svc.api.deps import CurrentActor, ReadSession, Writes
 from inventory_svc.api.idempotency import IdempotencyKey, idempotent_response
 from inventory_svc.api.inputs import StrictJsonRequest
-from inventory_svc.api.negotiation import JSON, also_answers, negotiate, render
+from inventory_svc.api.negotiation import CSV, JSON, also_answers, negotiate, render
 from inventory_svc.api.openapi import READ_ONE_PROBLEMS, READ_PROBLEMS, WRITE_PROBLEMS, problems
 from inventory_svc.api.params import After, Since, text_filter
 from inventory_svc.api.reorder_schemas import (
@@ -44,8 +44,6 @@ from inventory_svc.integrations import csv_io, fhir, pick_sheet
 from inventory_svc.services import picking, purchasing, reorders, shipments
 from inventory_svc.services.idempotency import run_idempotent
 from inventory_svc.services.purchasing import LineInput
-
-CSV = "text/csv"
 
 ItemFilter = Annotated[
     int | None, QueryParameter(ge=1, le=MAX_ID, description="Only this item id.")
