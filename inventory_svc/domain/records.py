@@ -32,7 +32,7 @@ class EventRecord(msgspec.Struct):
     data: dict[str, Any]
 
 
-class ItemRef(msgspec.Struct):
+class ItemRef(msgspec.Struct, gc=False):
     id: int
     name: str
 
@@ -217,7 +217,7 @@ class ParLevelOut(msgspec.Struct):
     source: ParSource | None
 
 
-class ReorderLine(msgspec.Struct):
+class ReorderLine(msgspec.Struct, gc=False):
     """One line of the reorder list; every number is explained in the README."""
 
     item: ItemRef
