@@ -7,18 +7,26 @@ expect; domain/reorder.py turns those sums into the numbers on the list.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import asyncio
+import heapq
+import re
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Date,
+    Integer,
+    Select,
     String,
     and_,
     any_,
+    bindparam,
     case,
     cast,
     exists,
@@ -32,9 +40,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from inventory_svc.db.engine import READ_ONLY
 from inventory_svc.db.models import (
     Balance,
     Item,
@@ -46,6 +55,7 @@ from inventory_svc.db.models import (
     PurchaseOrderLine,
     Supplier,
     SupplierItem,
+    UtcDateTime,
 )
 from inventory_svc.domain.purchasing import ON_ORDER_STATUSES
 from inventory_svc.domain.records import ItemRef, ParLevelOut, ParSource, SupplierItemOut
@@ -274,30 +284,31 @@ class ReorderSums(NamedTuple):
     on_order: int
 
 
-_PG_SETTINGS = text(
-    "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
-)  # for this transaction only (SET LOCAL), in one round trip
+_PG_SETTINGS = text("SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)")
+"""For the list's transaction only (SET LOCAL), in one round trip. JIT compiling the
+statement's many expressions costs more than it saves (twice the time at 118,000 par
+levels); memory enough to aggregate them without spilling."""
 
 
 def _total(
-    session: AsyncSession, quantity: ColumnElement[Any] | InstrumentedAttribute[int]
+    postgresql: bool, quantity: ColumnElement[Any] | InstrumentedAttribute[int]
 ) -> ColumnElement[Any]:
     """A sum of quantities as a BIGINT. On PostgreSQL bigint_sum (migration 0016): sum() of
     BIGINTs answers NUMERIC from a 128-bit state allocated per group, a fifth of the list's
     statement over 118,000 (location, item) groups, and decodes as Decimal. SQLite's sum() of
     integers is an integer."""
-    if session.get_bind().dialect.name == "postgresql":
+    if postgresql:
         return func.bigint_sum(quantity, type_=BigInteger)
     return func.sum(quantity, type_=BigInteger)
 
 
-def _cutoff(session: AsyncSession, today: date, lead_days: Any) -> ColumnElement[Any]:
+def _cutoff(postgresql: bool, today: Any, lead_days: Any) -> ColumnElement[Any]:
     """today + lead_days as a SQL date: domain/reorder.usable_expiry_cutoff, in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        later: ColumnElement[Any] = literal(today, Date) + lead_days  # date + integer: a date
+    if postgresql:
+        later: ColumnElement[Any] = today + lead_days  # date + integer: a date
         return later
     days = literal("+", String) + cast(lead_days, String) + literal(" days", String)
-    return func.date(literal(today, Date), days)  # 'YYYY-MM-DD', as SQLite stores dates
+    return func.date(today, days)  # 'YYYY-MM-DD', as SQLite stores dates
 
 
 def _is_usage(destination: Any, item_id: Any, root_id: Any) -> ColumnElement[bool]:
@@ -349,7 +360,123 @@ async def reorder_sums(
     source) within [window_start, window_end], and what open POs for the location still
     expect. With `only_below_reorder_point`, only levels where usable + on order <= the
     reorder point. `par_ids` restricts it to those par levels (the reorder watcher). One
-    statement.
+    statement; on PostgreSQL, the whole hospital's list read in a read-only session is two
+    (_in_two_halves), in transactions of their own."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    sums = partial(
+        _sums_select,
+        postgresql,
+        by_location=location_id is not None,
+        include_sublocations=include_sublocations,
+        by_supplier=supplier_id is not None,
+        only_below_reorder_point=only_below_reorder_point,
+        by_par_ids=par_ids is not None,
+    )
+    values: dict[str, Any] = {
+        "today": today,
+        "window_start": window_start,
+        "window_end": window_end,
+    }
+    if location_id is not None:
+        values["location_id"] = location_id
+    if supplier_id is not None:
+        values["supplier_id"] = supplier_id
+    if par_ids is not None:
+        values["par_ids"] = list(par_ids)
+    engine = session.bind
+    if (
+        postgresql
+        and location_id is None
+        and par_ids is None
+        and isinstance(engine, AsyncEngine)
+        and engine.get_execution_options().get(READ_ONLY)  # no writes of its own to see
+    ):
+        return await _in_two_halves(engine, sums, values)
+    if postgresql:
+        await session.execute(_PG_SETTINGS)
+    return _sums_of(await (await session.connection()).execute(sums(), values))
+
+
+def _sums_of(result: Any) -> list[ReorderSums]:
+    """The driver's rows as they come, not SQLAlchemy's: no column needs converting (the
+    sums are BIGINTs, _total), and 10,000 result rows wrapped once more were half the garbage
+    that set off a full collection of the heap."""
+    return list(map(ReorderSums._make, result.cursor.fetchall()))
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
+
+
+async def _in_two_halves(
+    engine: AsyncEngine, sums: Callable[..., Select[Any]], values: dict[str, Any]
+) -> list[ReorderSums]:
+    """The whole hospital's list as two statements at once, on two connections that share
+    one snapshot (pg_export_snapshot / SET TRANSACTION SNAPSHOT, as pg_dump's parallel jobs
+    do): the par levels of even item ids and those of odd ones. They see the same committed
+    ledger one statement would, each runs on a core of its own, and their lines, each in the
+    list's order, are merged in it.
+
+    PostgreSQL's own parallel query cannot split this work: its hash aggregate has about one
+    balance per group, so partial aggregates save nothing (bench/reorder_bench.py: the
+    statement 230 ms, the two halves together 165). Two pooled connections for the time of
+    the list."""
+    async with shared_snapshot(engine) as (first, second):
+        for connection in (first, second):
+            await connection.execute(_PG_SETTINGS)
+        even, odd = await asyncio.gather(
+            first.execute(sums(half=0), values), second.execute(sums(half=1), values)
+        )
+        return list(heapq.merge(_sums_of(even), _sums_of(odd), key=_list_order))
+
+
+@asynccontextmanager
+async def shared_snapshot(
+    engine: AsyncEngine,
+) -> AsyncIterator[tuple[AsyncConnection, AsyncConnection]]:
+    """Two connections in REPEATABLE READ transactions that see one snapshot: the second
+    imports the first's (pg_export_snapshot / SET TRANSACTION SNAPSHOT) before it reads
+    anything, so a commit in between is seen by neither. PostgreSQL only."""
+    async with engine.connect() as first, engine.connect() as second:
+        for connection in (first, second):
+            await connection.execution_options(isolation_level="REPEATABLE READ")
+        async with first.begin(), second.begin():
+            snapshot = await first.scalar(text("SELECT pg_export_snapshot()"))
+            if not isinstance(snapshot, str) or not _SNAPSHOT_ID.fullmatch(snapshot):
+                raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
+            await second.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            yield first, second
+
+
+def _list_order(sums: ReorderSums) -> tuple[str, str, int]:
+    """The list's order, as its statement sorts it (by code point: _in_code_point_order)."""
+    return sums.location, sums.item_name, sums.item_id
+
+
+def _in_code_point_order(postgresql: bool, text_column: Any) -> Any:
+    """Text sorted by code point, as Python compares strings and SQLite sorts by default,
+    whatever the PostgreSQL database's collation: the two halves of a list merge in Python
+    (_in_two_halves), and the list is in one order on every database."""
+    if postgresql:
+        return text_column.collate("C")
+    return text_column
+
+
+@lru_cache(maxsize=64)
+def _sums_select(
+    postgresql: bool,
+    *,
+    by_location: bool,
+    include_sublocations: bool,
+    by_supplier: bool,
+    only_below_reorder_point: bool,
+    by_par_ids: bool,
+    half: int | None = None,
+) -> Select[Any]:
+    """reorder_sums' statement, one per shape, built once (building it was 8 ms, a statement
+    reused is also compiled once): its values are the bound parameters `today`,
+    `window_start`, `window_end` and, as the shape has them, `location_id`, `supplier_id`
+    and `par_ids`. With `half` (0 or 1), only the par levels of items whose id has that
+    remainder by 2 (half of the whole list, _in_two_halves).
 
     Shaped for a hospital's 100,000+ par levels (bench/reorder_bench.py): usable stock is
     summed from the balances side, per (location and the locations above it, item), and
@@ -357,10 +484,16 @@ async def reorder_sums(
     expiring within the longest lead time (usable or not depending on each par level's
     supplier); usage, the costliest sum (movements over the window), is taken only for the
     lines that are listed; names and terms are joined last, to the listed lines alone."""
+    today = bindparam("today", type_=Date)
+    window_start = bindparam("window_start", type_=UtcDateTime())
+    window_end = bindparam("window_end", type_=UtcDateTime())
+    location_id = bindparam("location_id", type_=Integer) if by_location else None
+    supplier_id = bindparam("supplier_id", type_=Integer) if by_supplier else None
+    par_ids = bindparam("par_ids", type_=Integer, expanding=True) if by_par_ids else None
     tree = location_tree()
     # Lots expiring on or after today + the longest lead time are usable for every par level.
     longest_lead = select(func.coalesce(func.max(SupplierItem.lead_time_days), 0))
-    horizon = _cutoff(session, today, longest_lead.scalar_subquery())
+    horizon = _cutoff(postgresql, today, longest_lead.scalar_subquery())
     # Which par levels' stock to sum: a location's list, or the watcher's few par levels,
     # need only their own, not the whole hospital's.
     scope: list[ColumnElement[bool]] = []
@@ -370,8 +503,10 @@ async def reorder_sums(
             scope.append(ParLevel.location_id.in_(places))
         else:
             scope.append(ParLevel.location_id == location_id)
+    if half is not None:
+        scope.append(ParLevel.item_id % 2 == half)
     if par_ids is not None:
-        scope.append(ParLevel.id.in_(list(par_ids)))
+        scope.append(ParLevel.id.in_(par_ids))
     in_scope = select(ParLevel.location_id, ParLevel.item_id).where(*scope)
     quarantined = select(Location.id).where(Location.kind == LocationKind.QUARANTINE.value)
 
@@ -389,6 +524,8 @@ async def reorder_sums(
                 stmt = stmt.join_from(Balance, Lot, Lot.id == Balance.lot_id)
             if location_id is not None:
                 stmt = stmt.where(root.in_(in_scope.with_only_columns(ParLevel.location_id)))
+            if half is not None:
+                stmt = stmt.where(Balance.item_id % 2 == half)
             if par_ids is not None:
                 stmt = stmt.where(Balance.item_id.in_(in_scope.with_only_columns(ParLevel.item_id)))
             return stmt
@@ -407,7 +544,7 @@ async def reorder_sums(
         select(
             lasting_rows.c.root_id,
             lasting_rows.c.item_id,
-            _total(session, lasting_rows.c.quantity).label("quantity"),
+            _total(postgresql, lasting_rows.c.quantity).label("quantity"),
         )
         .group_by(lasting_rows.c.root_id, lasting_rows.c.item_id)
         .subquery("lasting")
@@ -416,7 +553,7 @@ async def reorder_sums(
     # where they outlast that par level's own supplier's lead time.
     short_rows = held(
         Lot.recalled.is_(False),
-        Lot.expiry >= _cutoff(session, today, literal(0)),
+        Lot.expiry >= _cutoff(postgresql, today, literal(0)),
         Lot.expiry < horizon,
         expiry=True,
     ).subquery("short_rows")
@@ -427,7 +564,8 @@ async def reorder_sums(
     )
     short_dated = (
         select(
-            short_par.id.label("par_id"), _total(session, short_rows.c.quantity).label("quantity")
+            short_par.id.label("par_id"),
+            _total(postgresql, short_rows.c.quantity).label("quantity"),
         )
         .select_from(short_rows)
         .join(
@@ -447,7 +585,7 @@ async def reorder_sums(
         )
         .where(
             short_rows.c.expiry
-            >= _cutoff(session, today, func.coalesce(short_terms.lead_time_days, 0)),
+            >= _cutoff(postgresql, today, func.coalesce(short_terms.lead_time_days, 0)),
         )
         .group_by(short_par.id)
         .subquery("short_dated")
@@ -464,7 +602,7 @@ async def reorder_sums(
         select(
             PurchaseOrder.location_id,
             PurchaseOrderLine.item_id,
-            _total(session, outstanding).label("quantity"),
+            _total(postgresql, outstanding).label("quantity"),
         )
         .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
         .where(PurchaseOrder.status.in_([s.value for s in ON_ORDER_STATUSES]))
@@ -521,10 +659,9 @@ async def reorder_sums(
     # Usage per listed line, as a correlated subquery: a few index probes per line
     # (ix_movements_usage: from location, item, time) instead of a join with every movement
     # of the window (on PostgreSQL the planner chose to merge the whole index).
-    postgresql = session.get_bind().dialect.name == "postgresql"
     destination = aliased(Location)
     usage = (
-        select(func.coalesce(_total(session, Movement.quantity), 0))
+        select(func.coalesce(_total(postgresql, Movement.quantity), 0))
         .join(destination, destination.id == Movement.to_location_id)
         .where(
             Movement.item_id == listed.c.item_id,
@@ -587,19 +724,15 @@ async def reorder_sums(
                 SupplierItem.supplier_id == effective_supplier,
             ),
         )
-        .order_by(place.code, Item.name, Item.id)
+        .order_by(
+            _in_code_point_order(postgresql, place.code),
+            _in_code_point_order(postgresql, Item.name),
+            Item.id,
+        )
     )
     if subtree is not None:
         stmt = stmt.join(subtree, subtree.c.root_id == listed.c.location_id)
-    if postgresql:
-        # JIT compiling this statement's many expressions costs more than it saves (twice the
-        # time at 118,000 par levels); memory enough to aggregate them without spilling.
-        await session.execute(_PG_SETTINGS)
-    # On the connection, not the ORM session, and the driver's rows as they come: no column
-    # here needs converting (the sums are BIGINTs, _total), and 10,000 result rows wrapped
-    # once more were half the garbage that set off a full collection of the heap.
-    result = await (await session.connection()).execute(stmt)
-    return list(map(ReorderSums._make, result.cursor.fetchall()))
+    return stmt
 
 
 # --- crossings of the reorder point (services/reorder_watch.py) ------------------------------
