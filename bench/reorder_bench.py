@@ -222,9 +222,11 @@ def main() -> int:
     parser.add_argument("--movements-per-par", type=int, default=8)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--pg-admin-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    report = asyncio.run(run(parser.parse_args()))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "reorder-latest.md").write_text(report)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    report = asyncio.run(run(args))
+    args.results_dir.mkdir(exist_ok=True)
+    (args.results_dir / "reorder-latest.md").write_text(report)
     print(report)
     return 0
 

@@ -263,3 +263,47 @@ def test_the_recall_bench_lists_quarantines_and_keeps_the_ledger(tmp_path: Path)
     assert rows[0][3] == "1.0" and rows[1][3] == "1.0"
     assert "Where one service quarantine() spends" in report
     assert re.search(r"^\| `INSERT INTO movements .+` \| \d+ \| [\d.]+ ms \|$", report, re.M)
+
+
+REORDER_BENCH = BENCH.with_name("reorder_bench.py")
+
+
+@pytest.mark.timeout(300)
+def test_the_reorder_bench_times_every_list_and_the_http_route(tmp_path: Path) -> None:
+    """bench/reorder_bench.py on a small hospital: it fills, lists and reports (not timed)."""
+    admin_dsn = _admin_dsn()
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(REORDER_BENCH),
+            "--items",
+            "300",
+            "--locations",
+            "4",
+            "--items-per-satellite",
+            "60",
+            "--movements-per-par",
+            "2",
+            "--runs",
+            "2",
+            "--pg-admin-dsn",
+            admin_dsn,
+            "--results-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = (tmp_path / "reorder-latest.md").read_text()
+    rows = {
+        cells[0]: int(cells[1].replace(",", ""))
+        for line in report.splitlines()
+        if line.startswith("| ") and not line.startswith("| list") and "---" not in line
+        for cells in [[cell.strip() for cell in line.strip("|").split("|")]]
+    }
+    assert set(rows) == {"whole list", "one satellite", "storeroom"}
+    # The whole list holds the storeroom's lines and each satellite's.
+    assert rows["whole list"] > rows["storeroom"] > 0 and rows["one satellite"] > 0
+    assert "over HTTP (`GET /reorder-list`" in report
