@@ -46,24 +46,31 @@ def _bench_module() -> ModuleType:
     return module
 
 
-@pytest.mark.timeout(600)
-def test_the_quick_bench_captures_replays_and_reports_ratios(tmp_path: Path) -> None:
-    admin_dsn = _admin_dsn()
+def _run_bench(script: Path, results_dir: Path, *args: str, timeout: int) -> str:
+    """Runs a bench script against the test PostgreSQL, writing its results to
+    `results_dir` (never over the committed ones); fails with the end of its output, else
+    answers what it printed."""
     run = subprocess.run(
         [
             sys.executable,
-            str(BENCH),
-            "--quick",
+            str(script),
+            *args,
             "--pg-admin-dsn",
-            admin_dsn,
+            _admin_dsn(),
             "--results-dir",
-            str(tmp_path),
+            str(results_dir),
         ],
         capture_output=True,
         text=True,
-        timeout=540,
+        timeout=timeout,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run.stdout
+
+
+@pytest.mark.timeout(600)
+def test_the_quick_bench_captures_replays_and_reports_ratios(tmp_path: Path) -> None:
+    printed = _run_bench(BENCH, tmp_path, "--quick", timeout=540)
 
     [results_file] = tmp_path.glob("scan-*.json")
     results = json.loads(results_file.read_text())
@@ -95,9 +102,9 @@ def test_the_quick_bench_captures_replays_and_reports_ratios(tmp_path: Path) -> 
     assert set(STEPS) <= set(steps)
     assert all(steps[step]["scans"] > 0 for step in STEPS)
     for step in STEPS:
-        line = re.search(rf"^{re.escape(step)}\s+.*?\s(\d+\.\d\d)x\s", run.stdout, re.MULTILINE)
-        assert line, f"no ratio printed for step {step}:\n{run.stdout}"
-    assert "round trips" in run.stdout
+        line = re.search(rf"^{re.escape(step)}\s+.*?\s(\d+\.\d\d)x\s", printed, re.MULTILINE)
+        assert line, f"no ratio printed for step {step}:\n{printed}"
+    assert "round trips" in printed
 
 
 def test_a_captured_sqlalchemy_transaction_replays_with_ids_of_its_own() -> None:
@@ -177,24 +184,7 @@ def test_the_kit_board_bench_fills_a_consistent_ledger_and_times_every_layer(
     """`bench/kit_board_bench.py` at a tiny size: the bulk fill keeps every balance equal to
     its movements, and raw asyncpg, the service and the app all list every kit, each with
     its ratio to raw asyncpg and the service's steps timed one by one."""
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(KIT_BENCH),
-            "--kits",
-            "24",
-            "--runs",
-            "2",
-            "--pg-admin-dsn",
-            _admin_dsn(),
-            "--results-dir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    _run_bench(KIT_BENCH, tmp_path, "--kits", "24", "--runs", "2", timeout=240)
     report = (tmp_path / "kit-board-latest.md").read_text()
     assert "24 kits" in report and "ledger consistent" in report
     rows = re.findall(r"^\| (.+?) \| 24 \| [\d.]+ ms \| [\d.]+ ms \| ([\d.]+)x \|$", report, re.M)
@@ -216,32 +206,23 @@ def test_the_recall_bench_lists_quarantines_and_keeps_the_ledger(tmp_path: Path)
     the lot (kits included), every quarantine moves all but the kits' (checked by the bench,
     which exits non-zero otherwise), the ledger adds up before and after, and each layer is
     reported with its ratio to raw asyncpg, then the service's statements one by one."""
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(RECALL_BENCH),
-            "--balances",
-            "60",
-            "--kits",
-            "6",
-            "--noise-items",
-            "40",
-            "--noise-per-item",
-            "3",
-            "--rounds",
-            "2",
-            "--runs",
-            "2",
-            "--pg-admin-dsn",
-            _admin_dsn(),
-            "--results-dir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
+    _run_bench(
+        RECALL_BENCH,
+        tmp_path,
+        "--balances",
+        "60",
+        "--kits",
+        "6",
+        "--noise-items",
+        "40",
+        "--noise-per-item",
+        "3",
+        "--rounds",
+        "2",
+        "--runs",
+        "2",
         timeout=240,
     )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     report = (tmp_path / "recall-latest.md").read_text()
     assert "60 balances of the recalled lot" in report
     assert "ledger consistent before and after every quarantine" in report
@@ -265,37 +246,27 @@ def test_the_recall_bench_lists_quarantines_and_keeps_the_ledger(tmp_path: Path)
     assert re.search(r"^\| `INSERT INTO movements .+` \| \d+ \| [\d.]+ ms \|$", report, re.M)
 
 
-REORDER_BENCH = BENCH.with_name("reorder_bench.py")
+REORDER_BENCH = BENCH.parent / "reorder_bench.py"
 
 
 @pytest.mark.timeout(300)
 def test_the_reorder_bench_times_every_list_and_the_http_route(tmp_path: Path) -> None:
     """bench/reorder_bench.py on a small hospital: it fills, lists and reports (not timed)."""
-    admin_dsn = _admin_dsn()
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(REORDER_BENCH),
-            "--items",
-            "300",
-            "--locations",
-            "4",
-            "--items-per-satellite",
-            "60",
-            "--movements-per-par",
-            "2",
-            "--runs",
-            "2",
-            "--pg-admin-dsn",
-            admin_dsn,
-            "--results-dir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
+    _run_bench(
+        REORDER_BENCH,
+        tmp_path,
+        "--items",
+        "300",
+        "--locations",
+        "4",
+        "--items-per-satellite",
+        "60",
+        "--movements-per-par",
+        "2",
+        "--runs",
+        "2",
         timeout=280,
     )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     report = (tmp_path / "reorder-latest.md").read_text()
     rows = {
         cells[0]: int(cells[1].replace(",", ""))
